@@ -19,6 +19,8 @@ def _type_ok(value: Any, annotation: Any) -> bool:
     if isinstance(annotation, str):  # unresolved forward reference: do not guess
         return True
     origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return value in typing.get_args(annotation)
     if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
         return any(_type_ok(value, arg) for arg in typing.get_args(annotation))
     if origin in (list, tuple, typing.Sequence):
@@ -35,6 +37,8 @@ def _type_ok(value: Any, annotation: Any) -> bool:
 
 
 def _describe(annotation: Any) -> str:
+    if typing.get_origin(annotation) is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(annotation))
     return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
 
 

@@ -134,3 +134,12 @@ def test_shipped_configs_load():
     assert "rec.yml" in configs and "rec_mv3_none_bilstm_ctc.yml" in configs
     for name in configs:
         load_config(os.path.join(repo, "configs", name))
+
+
+def test_allowed_values_checked_at_load_time(tmp_path):
+    arch = dict(ARCH, Backbone={"name": "MobileNetV3", "scale": 0.6, "model_name": "large"})
+    with pytest.raises(ConfigError, match=r"cfg\.yml: Architecture\.Backbone\.scale: expected one of"):
+        load_config(write_config(tmp_path, Architecture=arch))
+    arch = dict(ARCH, Neck={"name": "SequenceEncoder", "encoder_type": "lstm"})
+    with pytest.raises(ConfigError, match=r"Architecture\.Neck\.encoder_type: expected one of 'reshape'"):
+        load_config(write_config(tmp_path, Architecture=arch))

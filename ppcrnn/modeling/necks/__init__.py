@@ -1,0 +1,2 @@
+"""Registered components of this kind."""
+from .sequence_encoder import SequenceEncoder  # noqa: F401  (registers SequenceEncoder)

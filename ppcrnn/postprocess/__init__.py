@@ -1,0 +1,2 @@
+"""Registered components of this kind."""
+from .ctc_label_decode import CTCLabelDecode  # noqa: F401

@@ -1,0 +1,117 @@
+"""PaddleOCR's `CTCLabelDecode` (greedy), plus prefix beam search and lexicon-constrained decoding."""
+from __future__ import annotations
+
+import math
+from typing import Any, List, Optional, Tuple
+
+import numpy as np
+import paddle
+
+from ..character import CharacterSet
+from ..errors import ConfigError
+from ..registry import POSTPROCESSES
+from ..utils.logging import get_logger
+from .beam_search import prefix_beam_search
+from .lexicon import Lexicon, read_lexicon
+
+MODES = ("greedy", "beam", "lexicon")
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    return value.numpy() if isinstance(value, paddle.Tensor) else np.asarray(value)
+
+
+def _log_probabilities(preds: np.ndarray) -> np.ndarray:
+    """Natural-log class probabilities of [N, T, C] probabilities (eval) or logits (training)."""
+    preds = preds.astype(np.float64)
+    if preds.min() >= 0 and np.allclose(preds.sum(axis=-1), 1.0, atol=1e-3):
+        return np.log(np.maximum(preds, 1e-300))
+    shifted = preds - preds.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+@POSTPROCESSES.register
+class CTCLabelDecode:
+    """Turns CTC outputs [N, T, C] into a list of N `(text, score)` pairs.
+
+    `preds` are probabilities or logits (paddle Tensor or numpy; a list/tuple means its last item).
+    `mode: greedy` is PaddleOCR's rule: per frame take the best class, drop repeats of the previous
+    frame's class and blanks; score = mean of the kept frames' max values (0 for empty text).
+    `mode: beam` returns the most probable labelling by prefix beam search (`beam_width`), and
+    `mode: lexicon` the most probable word of the lexicon (`lexicon_path`, one word per line, and/or
+    `lexicon`) among those within `max_edit_distance` of the greedy text. Both score a non-empty
+    text as exp(log P(text) / T), the per-frame geometric mean of its CTC probability; empty text
+    scores 0 as in greedy. With `label` (int [N, L], 0-padded), also returns the labels decoded
+    PaddleOCR's way (indices 0 dropped, repeats kept, score 1): `(preds_list, labels_list)`.
+    `.character` is the class list with "blank" first (the head has `len(character)` outputs)."""
+
+    def __init__(self, character_dict_path: Optional[str] = None, use_space_char: bool = False,
+                 mode: str = "greedy", beam_width: int = 10, lexicon_path: Optional[str] = None,
+                 lexicon: Optional[list] = None, max_edit_distance: int = 2):
+        if mode not in MODES:
+            raise ConfigError(f"PostProcess.mode: unknown mode '{mode}'; known: {', '.join(MODES)}")
+        if beam_width < 1:
+            raise ConfigError(f"PostProcess.beam_width: must be at least 1, got {beam_width}")
+        if max_edit_distance < 0:
+            raise ConfigError(f"PostProcess.max_edit_distance: must be >= 0, got {max_edit_distance}")
+        self.charset = CharacterSet(character_dict_path, use_space_char)
+        self.character: List[str] = self.charset.characters
+        self._characters = np.array(self.character, dtype=object)
+        self.mode = mode
+        self.beam_width = beam_width
+        self.lexicon: Optional[Lexicon] = None
+        words = (read_lexicon(lexicon_path) if lexicon_path else []) + [str(w) for w in lexicon or []]
+        if mode == "lexicon":
+            if not words:
+                raise ConfigError("PostProcess.lexicon_path: mode 'lexicon' needs lexicon_path or lexicon")
+            source = f"PostProcess.lexicon_path ({lexicon_path})" if lexicon_path else "PostProcess.lexicon"
+            self.lexicon = Lexicon(words, self.charset, max_edit_distance, source)
+        elif words:
+            get_logger().warning(f"PostProcess: a lexicon is given but mode is '{mode}'; it is not used")
+
+    def __call__(self, preds: Any, label: Any = None):
+        if isinstance(preds, (list, tuple)):
+            preds = preds[-1]
+        preds = _to_numpy(preds)
+        if self.mode == "beam":
+            texts = self.decode_beam(preds)
+        elif self.mode == "lexicon":
+            texts = self.decode_lexicon(preds, [text for text, _ in self.decode_greedy(preds)])
+        else:
+            texts = self.decode_greedy(preds)
+        if label is None:
+            return texts
+        return texts, self.decode_labels(_to_numpy(label))
+
+    def decode_greedy(self, preds: np.ndarray) -> List[Tuple[str, float]]:
+        best = preds.argmax(axis=2)
+        best_value = preds.max(axis=2)
+        keep = best != 0
+        keep[:, 1:] &= best[:, 1:] != best[:, :-1]
+        counts = keep.sum(axis=1)
+        sums = np.where(keep, best_value, 0.0).sum(axis=1, dtype=np.float64)
+        scores = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+        return [("".join(self._characters[best[n][keep[n]]]), float(scores[n])) for n in range(len(best))]
+
+    def decode_beam(self, preds: np.ndarray) -> List[Tuple[str, float]]:
+        results = []
+        for log_probs in _log_probabilities(preds):
+            indices, log_prob = prefix_beam_search(log_probs, self.beam_width)
+            score = self._score(len(indices), log_prob, len(log_probs))
+            results.append((self.charset.decode_indices(indices), score))
+        return results
+
+    def decode_lexicon(self, preds: np.ndarray, greedy_texts: List[str]) -> List[Tuple[str, float]]:
+        results = []
+        for log_probs, greedy_text in zip(_log_probabilities(preds), greedy_texts):
+            word, log_prob = self.lexicon.best_word(log_probs, greedy_text)
+            results.append((word, self._score(len(word), log_prob, len(log_probs))))
+        return results
+
+    def decode_labels(self, labels: np.ndarray) -> List[Tuple[str, float]]:
+        labels = labels.reshape(len(labels), -1).astype(np.int64)
+        return [("".join(self._characters[row[row != 0]]), 1.0) for row in labels]
+
+    @staticmethod
+    def _score(text_length: int, log_prob: float, num_frames: int) -> float:
+        return math.exp(log_prob / num_frames) if text_length else 0.0
