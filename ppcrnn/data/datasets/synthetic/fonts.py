@@ -1,0 +1,154 @@
+"""Fonts for the synthetic renderer: whatever the machine has, checked for glyph coverage.
+
+Sources: Pillow's bundled font (`ImageFont.load_default`), TTF/OTF/TTC files in the system font
+folders, matplotlib's bundled fonts when matplotlib is installed, and user `font_dirs`/`fonts`.
+Coverage comes from the font's cmap via fontTools when installed, else by comparing a rendered
+glyph with the font's missing-glyph box ("tofu"). Fonts are split train/eval by a stable hash of
+their file name, so the Eval split reads fonts the model never trained on."""
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+import zlib
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
+
+from PIL import ImageFont
+
+from ....errors import ConfigError
+
+DEFAULT_FONT = "<pillow-default>"
+FONT_EXTENSIONS = (".ttf", ".otf", ".ttc")
+SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts",
+                    "/Library/Fonts", "/System/Library/Fonts", "~/Library/Fonts")
+# Fonts whose cmap claims Latin letters but draws symbols or placeholder boxes instead.
+EXCLUDED = re.compile(r"LastResort|cmex10|cmsy10|cmmi10|cmti10|STIXSiz|STIXNonUni|Symbol|"
+                      r"Wingding|Webdings|Dingbat|Emoji", re.IGNORECASE)
+# A private-use code point no text font maps: its rendering is the font's missing-glyph box.
+_TOFU_PROBE = "\U000F0000"
+
+
+def system_font_dirs() -> List[str]:
+    dirs = [os.path.expanduser(d) for d in SYSTEM_FONT_DIRS]
+    if sys.platform.startswith("win"):
+        dirs.append(os.path.join(os.environ.get("WINDIR", r"C:\Windows"), "Fonts"))
+    try:
+        import matplotlib
+        dirs.append(os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "fonts", "ttf"))
+    except ImportError:
+        pass
+    return dirs
+
+
+def find_font_files(dirs: Iterable[str]) -> List[str]:
+    found = []
+    for top in dirs:
+        for folder, _, files in os.walk(top):
+            found += [os.path.join(folder, f) for f in files if f.lower().endswith(FONT_EXTENSIONS)]
+    return sorted(p for p in found if not EXCLUDED.search(os.path.basename(p)))
+
+
+def load_font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    if path == DEFAULT_FONT:
+        return ImageFont.load_default(size=size)
+    return ImageFont.truetype(path, size)
+
+
+@functools.lru_cache(maxsize=None)
+def _font_info(path: str) -> Tuple[tuple, Optional[FrozenSet[int]]]:
+    """(family, style) and the cmap's code points (None without fontTools); read once per file."""
+    name = load_font(path, 24).getname()
+    return name, None if path == DEFAULT_FONT else _cmap_coverage(path)
+
+
+def _cmap_coverage(path: str) -> Optional[FrozenSet[int]]:
+    try:
+        from fontTools.ttLib import TTFont
+    except ImportError:
+        return None
+    font = TTFont(path, lazy=True, fontNumber=0)
+    try:
+        return frozenset(font.getBestCmap() or {})
+    finally:
+        font.close()
+
+
+def _rendered_coverage(path: str, characters: Iterable[str]) -> FrozenSet[int]:
+    """Characters whose glyph differs from the missing-glyph box (and is not empty)."""
+    font = load_font(path, 24)
+    tofu = font.getmask(_TOFU_PROBE)
+    tofu_key = (tofu.size, bytes(tofu))
+    covered = set()
+    for char in characters:
+        mask = font.getmask(char)
+        if char.isspace() or (mask.size[0] * mask.size[1] > 0 and (mask.size, bytes(mask)) != tofu_key):
+            covered.add(ord(char))
+    return frozenset(covered)
+
+
+class FontLibrary:
+    """The fonts of one split with the characters each can draw (restricted to `characters`).
+
+    `fonts` is a sorted list of (path, coverage); `pick(text, rng)` returns a path that covers
+    every non-space character of `text`, or None. PIL font objects are cached per (path, size)."""
+
+    def __init__(self, characters: Iterable[str], split: str = "train", eval_font_fraction: float = 0.2,
+                 fonts: Iterable[str] = (), font_dirs: Iterable[str] = (), use_system_fonts: bool = True,
+                 use_default_font: bool = True, warn=print):
+        wanted = {c for c in characters if not c.isspace()}
+        paths = list(fonts)
+        missing = [p for p in paths if not os.path.isfile(p)] + [d for d in font_dirs if not os.path.isdir(d)]
+        if missing:
+            raise ConfigError(f"fonts / font_dirs: not found: {', '.join(missing)}")
+        paths += find_font_files(list(font_dirs) + (system_font_dirs() if use_system_fonts else []))
+        candidates = ([DEFAULT_FONT] if use_default_font else []) + sorted(set(paths))
+        usable: Dict[str, FrozenSet[int]] = {}
+        seen_names = set()
+        for path in candidates:
+            try:
+                name, cmap = _font_info(path)
+                coverage = cmap if cmap is not None else _rendered_coverage(path, wanted)
+            except Exception as exc:  # an unreadable font file is skipped, not fatal
+                warn(f"font {path}: cannot be used ({exc}), skipped")
+                continue
+            coverage = frozenset(ord(c) for c in wanted if ord(c) in coverage)
+            if name in seen_names or not coverage:
+                continue  # the same face from two folders, or no glyph the dictionary needs
+            seen_names.add(name)
+            usable[path] = coverage
+        if not usable:
+            raise ConfigError("SyntheticDataSet: no usable font (none found or none covers the dictionary)")
+        self.fonts = self._split(sorted(usable.items()), split, eval_font_fraction, warn)
+        self._cache: Dict[tuple, ImageFont.FreeTypeFont] = {}
+
+    @staticmethod
+    def _split(fonts: list, split: str, fraction: float, warn) -> list:
+        if len(fonts) < 2:
+            warn("SyntheticDataSet: only one font available; train and eval splits share it")
+            return fonts
+        # A stable order (hash of the file name), so every machine holds out the same faces.
+        ranked = sorted((zlib.crc32(os.path.basename(path).encode()), path) for path, _ in fonts)
+        count = min(len(fonts) - 1, max(1, round(fraction * len(fonts))))
+        held_out = {path for _, path in ranked[:count]}
+        return [f for f in fonts if (f[0] in held_out) == (split == "eval")]
+
+    @property
+    def paths(self) -> List[str]:
+        return [path for path, _ in self.fonts]
+
+    def pick(self, text: str, rng) -> Optional[str]:
+        needed = {ord(c) for c in text if not c.isspace()}
+        first = self.fonts[int(rng.integers(len(self.fonts)))]
+        if needed <= first[1]:
+            return first[0]
+        able = [path for path, coverage in self.fonts if needed <= coverage]
+        return able[int(rng.integers(len(able)))] if able else None
+
+    def get(self, path: str, size: int) -> ImageFont.FreeTypeFont:
+        key = (path, size)
+        if key not in self._cache:
+            if len(self._cache) > 512:
+                self._cache.clear()
+            self._cache[key] = load_font(path, size)
+        return self._cache[key]

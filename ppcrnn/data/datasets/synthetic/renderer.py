@@ -1,0 +1,188 @@
+"""Render one word crop: text mask (Pillow) -> one perspective warp that also crops -> background
+and colours -> blur / noise / JPEG. All randomness comes from the `rng` passed in."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, List, Optional
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ....errors import ConfigError
+from .backgrounds import KINDS, make_background
+
+
+@dataclasses.dataclass
+class Variation:
+    """Probabilities and ranges of every variation (the `variation:` mapping of the config).
+    Sizes are in pixels of the rendered text, margins in line heights (negative cuts into it)."""
+    font_size: List[int] = (18, 44)
+    rotate_prob: float = 0.3
+    max_rotate_deg: float = 4.0
+    skew_prob: float = 0.3
+    max_skew: float = 0.3
+    perspective_prob: float = 0.2
+    max_perspective: float = 0.1
+    spacing_prob: float = 0.15
+    max_spacing: float = 0.25
+    stroke_prob: float = 0.1
+    margin_y: List[float] = (-0.06, 0.35)
+    margin_x: List[float] = (-0.03, 0.6)
+    backgrounds: Dict[str, float] = dataclasses.field(
+        default_factory=lambda: {"flat": 0.35, "gradient": 0.25, "noise": 0.2, "texture": 0.2})
+    min_contrast: float = 50.0
+    shadow_prob: float = 0.1
+    blur_prob: float = 0.3
+    max_blur_sigma: float = 1.5
+    downscale_prob: float = 0.2
+    noise_prob: float = 0.3
+    max_noise_std: float = 12.0
+    jpeg_prob: float = 0.3
+    jpeg_quality: List[int] = (20, 90)
+
+    @classmethod
+    def from_config(cls, options: Optional[dict]) -> "Variation":
+        options = dict(options or {})
+        defaults = cls()
+        known = {f.name for f in dataclasses.fields(cls)}
+        for key, value in options.items():
+            where = f"SyntheticDataSet.variation.{key}"
+            if key not in known:
+                raise ConfigError(f"{where}: unknown option; known: {', '.join(sorted(known))}")
+            default = getattr(defaults, key)
+            if isinstance(default, (tuple, list)):
+                ok = isinstance(value, (list, tuple)) and len(value) == 2 and value[0] <= value[1]
+            elif isinstance(default, dict):
+                ok = isinstance(value, dict) and all(isinstance(w, (int, float)) and w >= 0 for w in value.values())
+            else:
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+            if not ok:
+                raise ConfigError(f"{where}: expected something like {default!r}, got {value!r}")
+        unknown = set(options.get("backgrounds", {})) - set(KINDS)
+        if unknown:
+            raise ConfigError(f"SyntheticDataSet.variation.backgrounds: unknown {sorted(unknown)}; known: {KINDS}")
+        return cls(**options)
+
+
+def _luma(colour: np.ndarray) -> float:
+    return float(colour @ np.array([0.114, 0.587, 0.299]))  # BGR
+
+
+class Renderer:
+    """`render(text, font, rng) -> uint8 [h, w, 3]` BGR crop of `text` drawn with `font`."""
+
+    def __init__(self, variation: Variation):
+        self.v = variation
+        names = [k for k, w in variation.backgrounds.items() if w > 0]
+        weights = np.array([variation.backgrounds[k] for k in names], dtype=np.float64)
+        self.background_kinds, self.background_p = names, weights / weights.sum()
+
+    def _mask(self, text: str, font, rng) -> tuple:
+        """uint8 mask with the text, and the line box (x0, y0, x1, y1) in mask coordinates."""
+        v = self.v
+        size = font.size
+        stroke = int(rng.integers(1, 3)) if rng.random() < v.stroke_prob else 0
+        spacing = rng.uniform(0.05, v.max_spacing) * size if rng.random() < v.spacing_prob else 0.0
+        ascent, descent = font.getmetrics()
+        advances = [font.getlength(c) + spacing for c in text] if spacing else None
+        width = int(np.ceil(sum(advances) if spacing else font.getlength(text))) + 2 * stroke
+        pad = size
+        mask = Image.new("L", (width + 2 * pad, ascent + descent + 2 * pad), 0)
+        draw = ImageDraw.Draw(mask)
+        # stroke options only when stroking: with a stroke_fill Pillow renders the text twice
+        style = {"stroke_width": stroke, "stroke_fill": 255} if stroke else {}
+        if spacing:
+            x = float(pad)
+            for char, advance in zip(text, advances):
+                draw.text((x, pad), char, fill=255, font=font, **style)
+                x += advance
+        else:
+            draw.text((pad, pad), text, fill=255, font=font, **style)
+        return np.asarray(mask), (pad, pad, pad + width, pad + ascent + descent)
+
+    def _geometry(self, box: tuple, rng) -> np.ndarray:
+        """Homography: rotation, shear and a corner jitter about the line box centre."""
+        v = self.v
+        x0, y0, x1, y1 = box
+        height = y1 - y0
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        matrix = np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1]], dtype=np.float64)
+        if rng.random() < v.skew_prob:
+            shear = rng.uniform(-v.max_skew, v.max_skew)
+            matrix = np.array([[1, shear, 0], [0, 1, 0], [0, 0, 1]]) @ matrix
+        if rng.random() < v.rotate_prob:
+            angle = np.deg2rad(rng.uniform(-v.max_rotate_deg, v.max_rotate_deg))
+            c, s = np.cos(angle), np.sin(angle)
+            matrix = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]) @ matrix
+        matrix = np.array([[1, 0, cx], [0, 1, cy], [0, 0, 1]]) @ matrix
+        if rng.random() < v.perspective_prob:
+            corners = np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+            moved = corners + rng.uniform(-v.max_perspective, v.max_perspective, (4, 2)).astype(np.float32) * height
+            matrix = cv2.getPerspectiveTransform(corners, moved).astype(np.float64) @ matrix
+        return matrix
+
+    def _crop(self, matrix: np.ndarray, box: tuple, rng) -> tuple:
+        """Add the translation that crops around the warped line box with random margins."""
+        x0, y0, x1, y1 = box
+        corners = np.float64([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]]) @ matrix.T
+        corners = corners[:, :2] / corners[:, 2:]
+        line_h = y1 - y0
+        left, top = corners.min(0)
+        right, bottom = corners.max(0)
+        left -= rng.uniform(*self.v.margin_x) * line_h
+        right += rng.uniform(*self.v.margin_x) * line_h
+        top -= rng.uniform(*self.v.margin_y) * line_h
+        bottom += rng.uniform(*self.v.margin_y) * line_h
+        width, height = max(4, int(round(right - left))), max(4, int(round(bottom - top)))
+        shift = np.array([[1, 0, -left], [0, 1, -top], [0, 0, 1]])
+        return shift @ matrix, width, height
+
+    def _colours(self, rng) -> tuple:
+        """Background and text colours: mostly muted tints, luma apart by at least min_contrast."""
+        background = np.clip(rng.uniform(0, 255) + rng.uniform(-1, 1, 3) * rng.uniform(0, 90), 0, 255)
+        contrast = rng.uniform(self.v.min_contrast, 255)
+        target = _luma(background) + (contrast if rng.random() < 0.5 else -contrast)
+        if not 0 <= target <= 255:
+            target = _luma(background) - np.sign(target - _luma(background)) * contrast
+        target = float(np.clip(target, 0, 255))
+        tint = rng.uniform(-40, 40, 3)
+        foreground = np.clip(target + tint - _luma(tint), 0, 255)
+        return background, foreground
+
+    def render(self, text: str, font, rng) -> np.ndarray:
+        v = self.v
+        mask, box = self._mask(text, font, rng)
+        matrix, width, height = self._crop(self._geometry(box, rng), box, rng)
+        alpha = cv2.warpPerspective(mask, matrix, (width, height), flags=cv2.INTER_LINEAR)
+        alpha = alpha.astype(np.float32)[..., None] / 255.0
+        background, foreground = self._colours(rng)
+        kind = self.background_kinds[int(rng.choice(len(self.background_kinds), p=self.background_p))]
+        image = make_background(kind, height, width, background, rng)
+        if rng.random() < v.shadow_prob:
+            offset = rng.integers(1, max(2, height // 12) + 1, size=2)
+            shadow = np.roll(alpha, tuple(int(o) for o in offset), axis=(0, 1))
+            image = image * (1 - 0.5 * shadow)
+        image = image * (1 - alpha) + foreground.astype(np.float32) * alpha
+        image = np.clip(image, 0, 255).astype(np.uint8)
+        return self._degrade(image, rng)
+
+    def _degrade(self, image: np.ndarray, rng) -> np.ndarray:
+        v = self.v
+        height, width = image.shape[:2]
+        if rng.random() < v.downscale_prob and height > 12:
+            factor = rng.uniform(0.35, 0.8)
+            small = cv2.resize(image, (max(1, int(width * factor)), max(1, int(height * factor))),
+                               interpolation=cv2.INTER_AREA)
+            image = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+        if rng.random() < v.blur_prob:
+            image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, v.max_blur_sigma))
+        if rng.random() < v.noise_prob:
+            noise = rng.normal(0, rng.uniform(1, v.max_noise_std), image.shape)
+            image = np.clip(image + noise, 0, 255).astype(np.uint8)
+        if rng.random() < v.jpeg_prob:
+            quality = int(rng.integers(v.jpeg_quality[0], v.jpeg_quality[1] + 1))
+            ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            if ok:
+                image = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+        return image

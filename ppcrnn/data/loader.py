@@ -1,0 +1,87 @@
+"""Building datasets and paddle DataLoaders from the Train / Eval sections of a config."""
+from __future__ import annotations
+
+from typing import Optional
+
+from paddle.io import BatchSampler, DataLoader, DistributedBatchSampler
+
+from ..errors import ConfigError, DataError
+from ..registry import DATASETS
+from .collate import PadCollate
+
+# Names accepted for `loader.collate_fn`; PadCollate is also the default.
+COLLATE_FUNCTIONS = {"PadCollate": PadCollate}
+
+
+def _split_name(mode: str) -> str:
+    split = {"train": "Train", "eval": "Eval"}.get(str(mode).lower())
+    if split is None:
+        raise ConfigError(f"mode: expected 'Train' or 'Eval', got {mode!r}")
+    return split
+
+
+def _section(config: dict, split: str) -> dict:
+    section = config.get(split)
+    if not isinstance(section, dict) or not isinstance(section.get("dataset"), dict):
+        raise ConfigError(f"{split}.dataset: missing (a mapping with name, data_dir, transforms)")
+    return section
+
+
+def build_dataset(config: dict, mode: str, seed: Optional[int] = None):
+    """The dataset of `config[mode]` ('Train' or 'Eval'), its transforms built with Global merged.
+
+    `seed` (default Global.seed) fixes SimpleDataSet's line sampling/shuffle and LMDBDataSet's
+    shuffle; PaddleOCR passes the epoch here when a ratio_list < 1 asks for a new subset."""
+    split = _split_name(mode)
+    section = _section(config, split)
+    global_config = config.get("Global") or {}
+    loader = section.get("loader") or {}
+    if seed is None:
+        seed = global_config.get("seed", 1024)
+    return DATASETS.build(section["dataset"], f"{split}.dataset", mode=split.lower(), seed=seed,
+                          shuffle=bool(loader.get("shuffle", False)), global_config=global_config,
+                          key_prefix=f"{split}.dataset")
+
+
+def _collate(name, where: str):
+    if name is None:
+        return PadCollate()
+    key = name.get("name") if isinstance(name, dict) else name
+    if key not in COLLATE_FUNCTIONS:
+        raise ConfigError(f"{where}: unknown collate_fn {key!r}; known: {', '.join(COLLATE_FUNCTIONS)}")
+    return COLLATE_FUNCTIONS[key]()
+
+
+def build_dataloader(config: dict, mode: str, seed: Optional[int] = None,
+                     distributed: bool = False, dataset=None) -> DataLoader:
+    """A paddle DataLoader over `build_dataset(config, mode, seed)` (or the given `dataset`).
+
+    Loader keys (PaddleOCR's): batch_size_per_card (required), shuffle, drop_last, num_workers,
+    use_shared_memory (default True), collate_fn (default PadCollate: right-pads varying widths).
+    Train uses a DistributedBatchSampler when `distributed`; otherwise a BatchSampler. Batches are
+    lists in KeepKeys order, e.g. [images float32 [N, 3, 32, W], labels int64 [N, 25], lengths [N]]."""
+    split = _split_name(mode)
+    loader = _section(config, split).get("loader") or {}
+    if "batch_size_per_card" not in loader:
+        raise ConfigError(f"{split}.loader.batch_size_per_card: missing")
+    dataset = dataset if dataset is not None else build_dataset(config, split, seed)
+    batch_size = loader["batch_size_per_card"]
+    shuffle, drop_last = bool(loader.get("shuffle", False)), bool(loader.get("drop_last", False))
+    sampler_class = DistributedBatchSampler if (split == "Train" and distributed) else BatchSampler
+    batch_sampler = sampler_class(dataset=dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
+    data_loader = DataLoader(dataset, batch_sampler=batch_sampler, return_list=True,
+                             num_workers=int(loader.get("num_workers", 0)),
+                             use_shared_memory=bool(loader.get("use_shared_memory", True)),
+                             collate_fn=_collate(loader.get("collate_fn"), f"{split}.loader.collate_fn"))
+    if split == "Train" and len(data_loader) == 0:
+        raise DataError(f"{dataset.describe()}: {len(dataset)} usable samples make no batch of "
+                        f"batch_size_per_card={batch_size} with drop_last; add data or lower the batch size")
+    return data_loader
+
+
+def set_epoch(data_loader: DataLoader, epoch: int) -> None:
+    """Call before each epoch: reshuffles a DistributedBatchSampler, lets the dataset vary."""
+    if hasattr(data_loader.batch_sampler, "set_epoch"):
+        data_loader.batch_sampler.set_epoch(epoch)
+    if hasattr(data_loader.dataset, "set_epoch"):
+        data_loader.dataset.set_epoch(epoch)

@@ -1,0 +1,122 @@
+"""The built-in synthetic generator: deterministic per (seed, index), valid labels, held-out
+eval fonts, glyph coverage respected, and it feeds a DataLoader."""
+import numpy as np
+import pytest
+
+import ppcrnn  # noqa: F401  (registers components)
+from ppcrnn.character import CharacterSet
+from ppcrnn.data import build_dataloader
+from ppcrnn.data.datasets import SyntheticDataSet
+from ppcrnn.data.datasets.synthetic.fonts import DEFAULT_FONT, FontLibrary, _rendered_coverage
+from ppcrnn.data.datasets.synthetic.renderer import Variation
+from ppcrnn.errors import ConfigError
+from ppcrnn.losses.feasibility import ctc_min_length
+
+TRANSFORMS = [{"DecodeImage": {"img_mode": "BGR"}}, {"CTCLabelEncode": None},
+              {"RecResizeImg": {"image_shape": [3, 32, 100]}},
+              {"KeepKeys": {"keep_keys": ["image", "label", "length"]}}]
+GLOBAL = {"max_text_length": 25, "character_dict_path": None, "use_space_char": False}
+
+
+def make(**options):
+    return SyntheticDataSet(TRANSFORMS, **dict({"num_samples": 50, "global_config": GLOBAL}, **options))
+
+
+@pytest.fixture(scope="module")
+def train_set():
+    return make()
+
+
+def test_samples_are_a_function_of_seed_and_index(train_set):
+    other = make()
+    for index in (7, 3, 7, 0):  # order of access does not matter
+        first, second = train_set.render(index), other.render(index)
+        assert first["label"] == second["label"] and first["font"] == second["font"]
+        assert np.array_equal(first["image"], second["image"])
+    reseeded = make(render_seed=1)
+    differ = [reseeded.render(i)["label"] != train_set.render(i)["label"] for i in range(10)]
+    assert sum(differ) >= 8
+    assert len({train_set.render(i)["label"] for i in range(20)}) >= 18
+
+
+def test_labels_fit_dictionary_length_and_ctc_frames(train_set):
+    charset = CharacterSet()
+    for index in range(60):
+        sample = train_set.render(index)
+        image, label = sample["image"], sample["label"]
+        assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+        assert image.shape[0] >= 8 and image.shape[1] >= 8
+        indices, _ = charset.encode(label)
+        assert 1 <= len(label) <= 25 and indices and ctc_min_length(indices) <= 25
+
+
+def test_eval_split_uses_held_out_fonts_and_other_samples(train_set):
+    evaluation = make(split="eval", eval_font_fraction=0.3)
+    train = make(eval_font_fraction=0.3)
+    if evaluation.fonts.paths == train.fonts.paths == [DEFAULT_FONT]:
+        pytest.skip("only Pillow's bundled font on this machine: nothing to hold out")
+    assert evaluation.fonts.paths and train.fonts.paths
+    assert not set(evaluation.fonts.paths) & set(train.fonts.paths)
+    assert {evaluation.render(i)["font"] for i in range(20)} <= set(evaluation.fonts.paths)
+    assert [evaluation.render(i)["label"] for i in range(5)] != [train.render(i)["label"] for i in range(5)]
+
+
+def test_epochs_are_fresh_for_train_and_fixed_for_eval(train_set):
+    train, evaluation = make(), make(split="eval")
+    before = [train.render(i)["label"] for i in range(5)], [evaluation.render(i)["label"] for i in range(5)]
+    train.set_epoch(1)
+    evaluation.set_epoch(1)
+    after = [train.render(i)["label"] for i in range(5)], [evaluation.render(i)["label"] for i in range(5)]
+    assert before[0] != after[0] and before[1] == after[1]
+
+
+def test_fonts_without_a_glyph_are_not_used_for_that_text():
+    default_coverage = _rendered_coverage(DEFAULT_FONT, "abcж")
+    assert ord("a") in default_coverage
+    assert ord("ж") not in default_coverage  # Pillow's bundled font has no Cyrillic: seen as tofu
+    library = FontLibrary("abcж", eval_font_fraction=0.0)
+    library.fonts += FontLibrary("abcж", split="eval", eval_font_fraction=0.0).fonts  # every font found
+    assert DEFAULT_FONT in dict(library.fonts)
+    if not any(ord("ж") in coverage for _, coverage in library.fonts):
+        pytest.skip("no font with Cyrillic on this machine")
+    rng = np.random.default_rng(0)
+    picks = {library.pick("жab", rng) for _ in range(50)}
+    assert DEFAULT_FONT not in picks and all(ord("ж") in dict(library.fonts)[p] for p in picks)
+
+
+def test_dictionary_file_limits_what_is_drawn(tmp_path):
+    path = tmp_path / "digits.txt"
+    path.write_text("\n".join("0123456789-") + "\n")
+    dataset = make(global_config=dict(GLOBAL, character_dict_path=str(path), max_text_length=8),
+                   text_sources={"numbers": 1.0, "words": 1.0}, punctuation_in_image=False)
+    for index in range(30):
+        label = dataset.render(index)["label"]
+        assert set(label) <= set("0123456789-") and 1 <= len(label) <= 8
+
+
+def test_bad_options_are_config_errors():
+    with pytest.raises(ConfigError, match="variation.blurr_prob"):
+        Variation.from_config({"blurr_prob": 0.1})
+    with pytest.raises(ConfigError, match="variation.blur_prob: expected"):
+        Variation.from_config({"blur_prob": "high"})
+    with pytest.raises(ConfigError, match="variation.font_size"):
+        Variation.from_config({"font_size": [40, 20]})
+    with pytest.raises(ConfigError, match="text_sources"):
+        make(text_sources={"poems": 1.0})
+    with pytest.raises(ConfigError, match="split"):
+        make(split="test")
+
+
+def test_synthetic_batches_through_a_dataloader():
+    config = {"Global": dict(GLOBAL, seed=3),
+              "Train": {"dataset": {"name": "SyntheticDataSet", "num_samples": 16, "transforms": TRANSFORMS,
+                                    "variation": {"jpeg_prob": 1.0}},
+                        "loader": {"batch_size_per_card": 8, "shuffle": True, "drop_last": True,
+                                   "num_workers": 2}}}
+    loader = build_dataloader(config, "Train")
+    batches = list(loader)
+    assert len(batches) == 2
+    images, labels, lengths = batches[0]
+    assert images.shape == [8, 3, 32, 100] and labels.shape == [8, 25]
+    assert float(images.abs().max()) <= 1.0 and int(lengths.min()) >= 1
+    assert loader.dataset.skip_report() == ""
