@@ -1,7 +1,7 @@
 """ppcrnn: a PaddleOCR-compatible CRNN (MobileNetV3 + BiLSTM + CTC) text recognizer."""
 __version__ = "0.1.0"
 
-from . import losses, metrics, postprocess  # noqa: F401,E402  (registration side effects)
+from . import data, losses, metrics, postprocess, training  # noqa: F401,E402  (registration side effects)
 from .modeling import build_model  # noqa: E402
 
 __all__ = ["build_model", "__version__"]

@@ -1,0 +1,33 @@
+"""Train a CRNN recognizer: `python tools/train.py -c configs/rec.yml [-o Global.key=value ...]`.
+
+Data parallel (one process per device; batch_size_per_card is per process, metrics are averaged over
+processes, only rank 0 evaluates and writes checkpoints and train.log):
+  GPUs:       python -m paddle.distributed.launch --gpus 0,1,2,3 tools/train.py -c CFG
+  CPU:        python -m paddle.distributed.launch --nproc_per_node 2 tools/train.py -c CFG   (gloo)
+  multi-node: python -m paddle.distributed.launch --master IP0:PORT --nnodes 2 --gpus 0,1,2,3 \
+                  tools/train.py -c CFG      (the same command on every node)"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from ppcrnn.config import arg_parser, load_config  # noqa: E402
+from ppcrnn.errors import ConfigError, DataError  # noqa: E402
+from ppcrnn.training.checkpoint import CheckpointError  # noqa: E402
+from ppcrnn.training.trainer import Trainer  # noqa: E402  (also registers every component)
+from ppcrnn.training.nan_guard import TrainingDiverged  # noqa: E402
+
+
+def main(argv=None) -> int:
+    args = arg_parser("Train a CRNN text recognizer (PaddleOCR config schema).").parse_args(argv)
+    try:
+        config = load_config(args.config, args.opt)
+        Trainer(config).train()
+    except (ConfigError, DataError, CheckpointError, TrainingDiverged, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
