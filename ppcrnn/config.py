@@ -122,6 +122,17 @@ def _validate_component(reg: R.Registry, section: Any, where: str, passthrough: 
     reg.validate(section["name"], options, where, passthrough)
 
 
+def validate_transform_entry(entry: Any, where: str) -> tuple:
+    """Check one `{OpName: {params} | None}` entry of a transforms list; returns (name, params)."""
+    if not isinstance(entry, dict) or len(entry) != 1:
+        raise ConfigError(f"{where}: each transform is a one-key mapping, got {entry!r}")
+    name, params = next(iter(entry.items()))
+    if params is not None and not isinstance(params, dict):
+        raise ConfigError(f"{where}.{name}: expected a mapping of options, got {params!r}")
+    R.TRANSFORMS.validate(name, params or {}, f"{where}.{name}")
+    return name, params or {}
+
+
 def _validate_split(config: dict, split: str) -> None:
     section = config[split]
     if not isinstance(section, dict) or not isinstance(section.get("dataset"), dict):
@@ -132,13 +143,7 @@ def _validate_split(config: dict, split: str) -> None:
     if not isinstance(transforms, list) or not transforms:
         raise ConfigError(f"{split}.dataset.transforms: expected a list of one-key mappings")
     for i, op in enumerate(transforms):
-        where = f"{split}.dataset.transforms.{i}"
-        if not isinstance(op, dict) or len(op) != 1:
-            raise ConfigError(f"{where}: each transform is a one-key mapping, got {op!r}")
-        name, params = next(iter(op.items()))
-        if params is not None and not isinstance(params, dict):
-            raise ConfigError(f"{where}.{name}: expected a mapping of options, got {params!r}")
-        R.TRANSFORMS.validate(name, params or {}, f"{where}.{name}", passthrough=False)
+        validate_transform_entry(op, f"{split}.dataset.transforms.{i}")
     loader = section.get("loader") or {}
     if not isinstance(loader, dict):
         raise ConfigError(f"{split}.loader: expected a mapping")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
+from ...config import validate_transform_entry, with_global
 from ...errors import ConfigError
 from ...registry import TRANSFORMS
 from .ctc_label_encode import CTCLabelEncode
@@ -26,14 +27,8 @@ def create_operators(op_list: List[Any], global_config: Optional[dict] = None,
     ops = []
     for i, entry in enumerate(op_list):
         where = f"{key_path}.{i}"
-        if not isinstance(entry, dict) or len(entry) != 1:
-            raise ConfigError(f"{where}: each transform is a one-key mapping, got {entry!r}")
-        name, params = next(iter(entry.items()))
-        if params is not None and not isinstance(params, dict):
-            raise ConfigError(f"{where}.{name}: expected a mapping of options, got {params!r}")
-        TRANSFORMS.validate(name, params or {}, f"{where}.{name}")
-        merged = dict(params or {})
-        merged.update(global_config or {})
+        name, params = validate_transform_entry(entry, where)
+        merged = with_global(params, global_config or {})
         try:
             ops.append(TRANSFORMS.build({"name": name, **merged}, f"{where}.{name}", passthrough=True))
         except ConfigError as exc:  # raised by the op's own checks, which name only the option
