@@ -198,3 +198,22 @@ def test_eval_schedule(word_sets, tmp_path, global_config, evals):
     trainer._evaluate_and_keep_best = lambda epoch, done: seen.append(trainer.global_step)
     trainer.train()
     assert seen == evals
+
+
+def test_bad_label_file_trains_and_reports_each_problem(word_sets, tmp_path):
+    """A corrupt image, a missing image, a 30-character label and an OOV-only label: training runs
+    to the end and train.log names each problem."""
+    train_dir = tmp_path / "bad"
+    label_file = render_word_set(train_dir, 16, seed=3)
+    (train_dir / "images" / "corrupt.png").write_bytes(b"\x89PNG not really")
+    with open(label_file, "a", encoding="utf-8") as handle:
+        handle.write("images/corrupt.png\tcorrupt\n")
+        handle.write("images/missing.png\tmissing\n")
+        handle.write("images/0.png\t" + "abcdefghij" * 3 + "\n")
+        handle.write("images/1.png\t!!??\n")
+    config = tiny_config(train_dir, word_sets / "eval", tmp_path / "out", epochs=2, batch_size=4)
+    result = Trainer(validate_config(config)).train()
+    assert result.global_step > 0
+    log = (tmp_path / "out" / "train.log").read_text()
+    for needle in ("corrupt.png", "missing.png", "labels.txt:19", "labels.txt:20"):
+        assert needle in log, needle
