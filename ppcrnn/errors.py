@@ -7,3 +7,11 @@ class ConfigError(ValueError):
 
 class DataError(RuntimeError):
     """A dataset cannot produce any usable sample; the message names the file."""
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, unreadable or inconsistent; the message names the files."""
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised after `max_nan_steps` consecutive non-finite losses."""

@@ -12,9 +12,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ppcrnn.config import arg_parser, load_config  # noqa: E402
-from ppcrnn.errors import ConfigError, DataError  # noqa: E402
-from ppcrnn.training.checkpoint import CheckpointError  # noqa: E402
+from ppcrnn.errors import ConfigError  # noqa: E402
 from ppcrnn.training.evaluation_run import run_evaluation  # noqa: E402  (also registers every component)
+from ppcrnn.utils.cli import run_tool  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -64,13 +64,12 @@ def _folder_set(config: dict, folder: str) -> tuple:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
+
+    def action():
         config = load_config(args.config, args.opt)
         run_evaluation(config, eval_sets(config, args.data_dirs), args.protocol)
-    except (ConfigError, DataError, CheckpointError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+
+    return run_tool(action)
 
 
 if __name__ == "__main__":

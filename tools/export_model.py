@@ -14,18 +14,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import ppcrnn  # noqa: E402,F401  (registers the components the config validator checks)
 from ppcrnn.config import arg_parser, load_config  # noqa: E402
-from ppcrnn.errors import ConfigError  # noqa: E402
 from ppcrnn.inference import export_model  # noqa: E402
+from ppcrnn.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv=None) -> int:
     args = arg_parser(__doc__.split("\n")[0]).parse_args(argv)
-    try:
-        export_model(load_config(args.config, args.opt))
-    except (ConfigError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_tool(lambda: export_model(load_config(args.config, args.opt)))
 
 
 if __name__ == "__main__":

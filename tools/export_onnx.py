@@ -13,6 +13,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ppcrnn.inference.onnx import MIN_OPSET, export_onnx  # noqa: E402
+from ppcrnn.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -21,12 +22,8 @@ def main(argv=None) -> int:
     parser.add_argument("--save_file", help="default: MODEL_DIR/inference.onnx")
     parser.add_argument("--opset_version", type=int, default=MIN_OPSET)
     args = parser.parse_args(argv)
-    try:
-        export_onnx(args.model_dir, args.save_file, args.opset_version)
-    except (FileNotFoundError, ImportError, ValueError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_tool(lambda: export_onnx(args.model_dir, args.save_file, args.opset_version), 
+                    (ImportError, ValueError, RuntimeError))
 
 
 if __name__ == "__main__":

@@ -17,10 +17,11 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ppcrnn.data.label_file import parse_line, read_lines  # noqa: E402
-from ppcrnn.errors import ConfigError, DataError  # noqa: E402
+from ppcrnn.errors import DataError  # noqa: E402
 from ppcrnn.inference import Recognizer  # noqa: E402
 from ppcrnn.inference.preprocess import read_image  # noqa: E402
 from ppcrnn.inference.visualize import draw_grid  # noqa: E402
+from ppcrnn.utils.cli import run_tool  # noqa: E402
 from ppcrnn.utils.logging import get_logger  # noqa: E402
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -133,12 +134,7 @@ def run(args: argparse.Namespace) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        run(args)
-    except (ConfigError, DataError, FileNotFoundError, ImportError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_tool(lambda: run(args), (ImportError,))
 
 
 if __name__ == "__main__":

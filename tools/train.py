@@ -12,21 +12,13 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ppcrnn.config import arg_parser, load_config  # noqa: E402
-from ppcrnn.errors import ConfigError, DataError  # noqa: E402
-from ppcrnn.training.checkpoint import CheckpointError  # noqa: E402
 from ppcrnn.training.trainer import Trainer  # noqa: E402  (also registers every component)
-from ppcrnn.training.nan_guard import TrainingDiverged  # noqa: E402
+from ppcrnn.utils.cli import run_tool  # noqa: E402
 
 
 def main(argv=None) -> int:
     args = arg_parser("Train a CRNN text recognizer (PaddleOCR config schema).").parse_args(argv)
-    try:
-        config = load_config(args.config, args.opt)
-        Trainer(config).train()
-    except (ConfigError, DataError, CheckpointError, TrainingDiverged, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_tool(lambda: Trainer(load_config(args.config, args.opt)).train())
 
 
 if __name__ == "__main__":

@@ -19,14 +19,11 @@ from typing import Dict, Optional
 import numpy as np
 import paddle
 
+from ..errors import CheckpointError
 from ..weights import atomic_save, load_checkpoint_weights
 
 STAGED = ".staged"
 STATE_FILES = (".pdopt", ".pdparams")
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing, unreadable or inconsistent; the message names the files."""
 
 
 def capture_rng() -> dict:

@@ -1,9 +1,7 @@
 """Non-finite losses: the step is skipped and counted; too many in a row stop training."""
 from __future__ import annotations
 
-
-class TrainingDiverged(RuntimeError):
-    """Raised after `max_nan_steps` consecutive non-finite losses."""
+from ..errors import TrainingDiverged  # noqa: F401  (re-exported: raised here)
 
 
 class NanGuard:
