@@ -37,7 +37,7 @@ GLOBAL_KEYS: Dict[str, tuple] = {
     "amp_custom_black_list": ((list,), []), "amp_custom_white_list": ((list,), []),
     "model_name": ((str,), None), "pdx_model_name": ((str,), None),
     "export_with_pir": ((bool,), True), "distributed": ((bool,), False),
-    "max_nan_steps": ((int,), 10), "character_type": ((str,), None),
+    "max_nan_steps": ((int,), 10), "fast_step": ((bool,), False), "character_type": ((str,), None),
 }
 LOADER_KEYS = {"shuffle": (bool,), "batch_size_per_card": (int,), "drop_last": (bool,),
                "num_workers": (int,), "use_shared_memory": (bool,), "collate_fn": (str, dict)}

@@ -217,3 +217,10 @@ def test_bad_label_file_trains_and_reports_each_problem(word_sets, tmp_path):
     log = (tmp_path / "out" / "train.log").read_text()
     for needle in ("corrupt.png", "missing.png", "labels.txt:19", "labels.txt:20"):
         assert needle in log, needle
+
+
+def test_fast_step_trains_with_the_same_losses(word_sets, tmp_path):
+    plain = Trainer(config_for(word_sets, tmp_path / "plain", epoch_num=1)).train()
+    fast = Trainer(config_for(word_sets, tmp_path / "fast", epoch_num=1, fast_step=True)).train()
+    assert "use ppcrnn's C++ operators" in (tmp_path / "fast" / "train.log").read_text()
+    np.testing.assert_allclose(fast.step_losses, plain.step_losses, rtol=1e-4, atol=1e-4)
