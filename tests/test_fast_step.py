@@ -144,8 +144,9 @@ needs_operators = pytest.mark.skipif(build.load_operators()[0] is None, reason="
 
 @needs_operators
 def test_custom_op_switches_every_depthwise_conv_and_hardswish():
-    model, step = make_step("custom_op")
-    switched = [type(layer.forward).__name__ for layer in model.sublayers() if isinstance(layer.forward, SWITCHED_FORWARDS)]
+    model, _ = make_step("custom_op")
+    switched = [type(layer.forward).__name__ for layer in model.sublayers()
+                if isinstance(layer.forward, SWITCHED_FORWARDS)]
     assert switched.count("FastDepthwiseForward") == 15  # one per residual block
     assert switched.count("FastHardswishForward") == 20  # conv1, conv2, expand + depthwise of blocks 6-14
 
