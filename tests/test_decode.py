@@ -10,8 +10,8 @@ import pytest
 from _ctc_reference import ctc_probability, labelling_probabilities, paddleocr_greedy
 from ppcrnn.errors import ConfigError
 from ppcrnn.postprocess import CTCLabelDecode
-from ppcrnn.postprocess.beam_search import prefix_beam_search
-from ppcrnn.postprocess.lexicon import ctc_log_likelihoods
+from ppcrnn.postprocess.beam_search import best_classes, prefix_beam_search
+from ppcrnn.postprocess.ctc_forward import ctc_log_likelihoods
 from ppcrnn.registry import POSTPROCESSES
 
 
@@ -124,6 +124,17 @@ def test_beam_is_exact_when_the_beam_holds_every_prefix(seed):
     assert math.exp(log_prob) == pytest.approx(truth[best], rel=1e-9)
     greedy_indices = tuple(decoder.character.index(ch) for ch in decoder.decode_greedy(probs)[0][0])
     assert truth[best] >= truth.get(greedy_indices, 0.0)
+
+
+@pytest.mark.parametrize("num_classes", [37, 300, 6625])
+def test_best_classes_is_the_head_of_a_stable_descending_sort(num_classes):
+    # Rounded values make ties, also at the cut; beam search extends prefixes in this order.
+    rng = np.random.RandomState(num_classes)
+    for count in (1, 6, 11, num_classes):
+        for scale in (1, 3, 30):
+            row = np.round(rng.randn(num_classes) * scale)
+            expected = np.argsort(-row, kind="stable")[:count]
+            assert best_classes(row, count).tolist() == expected.tolist()
 
 
 def test_beam_accepts_logits():

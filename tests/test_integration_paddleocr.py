@@ -11,6 +11,7 @@ import numpy as np
 import paddle
 import pytest
 
+from float64_reference import float64_model, float64_probs
 from fixtures_model import (LINE_HEIGHT, PAGE_LINES, WORDS, build, load_tool, render_page, render_word,
                             tiny_config, train_reader, write_config)
 from ppcrnn.character import CharacterSet
@@ -205,14 +206,19 @@ def test_exported_model_matches_dygraph_on_200_benchmark_crops(reader, benchmark
 
 @pytest.mark.slow
 def test_onnx_matches_paddle_on_200_benchmark_crops(reader, benchmarks_dir):
+    exact = float64_model(reader.config, reader.weights)
     paddle_recognizer = Recognizer(reader.model_dir, cpu_threads=2, enable_mkldnn=False)
     onnx_recognizer = Recognizer(reader.model_dir, engine="onnxruntime", cpu_threads=2)
-    worst = 0.0
+    worst = {"onnx vs float64": 0.0, "paddle vs float64": 0.0, "onnx vs paddle": 0.0}
     for batch in benchmark_batches(benchmarks_dir):
-        expected, onnx = paddle_recognizer.run(batch), onnx_recognizer.run(batch)
-        worst = max(worst, float(np.abs(onnx - expected).max()))
+        truth, expected, onnx = float64_probs(exact, batch), paddle_recognizer.run(batch), onnx_recognizer.run(batch)
+        for key, (a, b) in {"onnx vs float64": (onnx, truth), "paddle vs float64": (expected, truth),
+                            "onnx vs paddle": (onnx, expected)}.items():
+            worst[key] = max(worst[key], float(np.abs(a - b).max()))
         assert [t for t, _ in onnx_recognizer.decoder(onnx)] == [t for t, _ in paddle_recognizer.decoder(expected)]
-    # ONNX Runtime's convolutions round differently from Paddle's: on this trained model the
-    # backbone features differ by ~3e-6 relative, which the BiLSTM and softmax turn into up to
-    # ~5e-5 in a probability (random-weight models stay within 1e-5: tests/test_export.py).
-    assert worst <= 1e-4
+    # ONNX Runtime is the engine close to the exact answer (measured 6.8e-6). Paddle's float32
+    # backbone rounds more: its pool2d sums the SE blocks' global averages value by value (up to
+    # 4208 of them) and its convolutions add their own; this trained BiLSTM amplifies that to 4.4e-5
+    # from float64, hence 4.4e-5 from ONNX Runtime. An ONNX graph cannot follow Paddle's rounding.
+    assert worst["onnx vs float64"] <= 1e-5, worst
+    assert worst["paddle vs float64"] <= 6e-5 and worst["onnx vs paddle"] <= 6e-5, worst

@@ -1,5 +1,7 @@
 """The built-in synthetic generator: deterministic per (seed, index), valid labels, held-out
 eval fonts, glyph coverage respected, and it feeds a DataLoader."""
+import os
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from ppcrnn.data import build_dataloader
 from ppcrnn.data.datasets import SyntheticDataSet
 from ppcrnn.data.datasets.synthetic.fonts import DEFAULT_FONT, FontLibrary, _rendered_coverage
 from ppcrnn.data.datasets.synthetic.renderer import Variation
+from ppcrnn.data.datasets.synthetic.text_sources import RESOURCES
 from ppcrnn.errors import ConfigError
 from ppcrnn.losses.feasibility import ctc_min_length
 
@@ -92,6 +95,18 @@ def test_dictionary_file_limits_what_is_drawn(tmp_path):
     for index in range(30):
         label = dataset.render(index)["label"]
         assert set(label) <= set("0123456789-") and 1 <= len(label) <= 8
+
+
+def test_word_list_by_bundled_name_or_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a bare bundled name works from any directory
+    common = make(word_list="words_common.txt", text_sources={"words": 1.0})
+    with open(os.path.join(RESOURCES, "words_common.txt"), encoding="utf-8") as handle:
+        assert common.texts.words == [line.strip() for line in handle if line.strip()]
+    own = tmp_path / "plates.txt"
+    own.write_text("AB123\nXY987\n")
+    assert make(word_list=str(own), text_sources={"words": 1.0}).texts.words == ["AB123", "XY987"]
+    with pytest.raises(ConfigError, match="word_list: file not found: nowhere.txt .bundled lists"):
+        make(word_list="nowhere.txt", text_sources={"words": 1.0})
 
 
 def test_bad_options_are_config_errors():

@@ -7,6 +7,8 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 NEG_INF = float("-inf")
+# Up to this many classes one full sort per frame is cheaper than partitioning (numpy, x86).
+SORT_LIMIT = 256
 
 
 def _log_add(a: float, b: float) -> float:
@@ -22,6 +24,20 @@ def _add(beams: Dict[Tuple[int, ...], List[float]], prefix: Tuple[int, ...], slo
     entry[slot] = _log_add(entry[slot], value)
 
 
+def best_classes(row: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the `count` largest entries of `row`, largest first and equal ones in index order:
+    exactly `np.argsort(-row, kind="stable")[:count]`. Above SORT_LIMIT classes, without sorting
+    them all: a partition finds the cut value, and only the few entries above it are sorted."""
+    negated = -row
+    if len(row) <= SORT_LIMIT or count >= len(row):
+        return np.argsort(negated, kind="stable")[:count]
+    cut = np.partition(negated, count - 1)[count - 1]
+    top = np.flatnonzero(negated <= cut)
+    if len(top) > count:  # ties at the cut: the lowest indices among them, as the stable sort keeps
+        top = np.concatenate([np.flatnonzero(negated < cut), np.flatnonzero(negated == cut)])[:count]
+    return top[np.argsort(negated[top], kind="stable")]
+
+
 def prefix_beam_search(log_probs: np.ndarray, beam_width: int, blank: int = 0) -> Tuple[List[int], float]:
     """Most probable labelling of `log_probs` [T, C] (natural log) under CTC, and its log-probability.
 
@@ -35,8 +51,7 @@ def prefix_beam_search(log_probs: np.ndarray, beam_width: int, blank: int = 0) -
     # prefix -> [log P(paths ending in blank), log P(paths ending in the prefix's last character)]
     beams: Dict[Tuple[int, ...], List[float]] = {(): [0.0, NEG_INF]}
     for row in log_probs:
-        order = np.argsort(-row, kind="stable")
-        extensions = [int(c) for c in order[: beam_width + 1] if c != blank][:beam_width]
+        extensions = [int(c) for c in best_classes(row, beam_width + 1) if c != blank][:beam_width]
         following: Dict[Tuple[int, ...], List[float]] = {}
         for prefix, (ends_blank, ends_char) in beams.items():
             total = _log_add(ends_blank, ends_char)

@@ -1,19 +1,24 @@
 """Lexicon-constrained CTC decoding (CRNN paper, section 2.3.2): pick the lexicon word with the
-highest CTC probability among the words near the greedy result, found with a BK-tree."""
+highest CTC probability among the words near the greedy result (edit distances by rapidfuzz,
+probabilities by the vectorised forward pass of ctc_forward)."""
 from __future__ import annotations
 
 import os
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from ..character import CharacterSet
 from ..errors import ConfigError
 from ..utils.logging import get_logger
-from .bk_tree import BKTree
+from .ctc_forward import batch_ctc_log_likelihoods
 
-# Below this many words every word is scored: exact, and cheaper than building a tree.
+# Up to this many words every word is a candidate, whatever its distance to the greedy text.
 FULL_SCAN_LIMIT = 64
+# Edit distances computed per rapidfuzz call (queries x words): bounds the int32 matrix to 64 MiB.
+DISTANCES_PER_CALL = 1 << 24
 
 
 def read_lexicon(path: str) -> List[str]:
@@ -34,37 +39,18 @@ def read_lexicon(path: str) -> List[str]:
     return words
 
 
-def ctc_log_likelihoods(log_probs: np.ndarray, labels: Sequence[Sequence[int]], blank: int = 0) -> np.ndarray:
-    """log P(label | frames) under CTC for each of K labels, by the forward algorithm in log-space.
-
-    `log_probs`: [T, C] natural-log class probabilities; `labels`: K index lists (no blanks).
-    All labels advance together: each is expanded to `blank c1 blank c2 ... blank` and padded
-    to the longest expansion with states that can never be reached. Returns float64 [K]."""
-    num_labels = len(labels)
-    lengths = np.array([len(label) for label in labels], dtype=np.int64)
-    num_states = 2 * int(lengths.max(initial=0)) + 1
-    states = np.full((num_labels, num_states), blank, dtype=np.int64)
-    for k, label in enumerate(labels):
-        states[k, 1:2 * len(label):2] = label
-    reachable = np.arange(num_states)[None, :] < (2 * lengths + 1)[:, None]
-    # A state may be entered from two states back when it is a character different from that one.
-    can_skip = np.zeros_like(reachable)
-    can_skip[:, 2:] = (states[:, 2:] != blank) & (states[:, 2:] != states[:, :-2])
-
-    log_probs = log_probs.astype(np.float64)
-    alpha = np.full((num_labels, num_states), -np.inf)
-    alpha[:, 0] = log_probs[0, blank]
-    alpha[:, 1:2] = np.where(lengths[:, None] > 0, log_probs[0, states[:, 1:2]], -np.inf)
-    for row in log_probs[1:]:
-        from_previous = np.full_like(alpha, -np.inf)
-        from_previous[:, 1:] = alpha[:, :-1]
-        from_skip = np.full_like(alpha, -np.inf)
-        from_skip[:, 2:] = np.where(can_skip[:, 2:], alpha[:, :-2], -np.inf)
-        incoming = np.logaddexp(np.logaddexp(alpha, from_previous), from_skip)
-        alpha = np.where(reachable, incoming + row[states], -np.inf)
-    rows = np.arange(num_labels)
-    last = 2 * lengths
-    return np.logaddexp(alpha[rows, last], np.where(lengths > 0, alpha[rows, last - 1], -np.inf))
+def _encode(words: List[str], charset: CharacterSet) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`charset.encode` of every (normalised) word at once: label lengths [W], all class indices
+    end to end (-1 where a character is not in the set), and each word's count of such characters.
+    One array lookup per code point instead of a Python loop over 100k words' characters."""
+    singles = {char: index for char, index in charset.index.items() if len(char) == 1}
+    lookup = np.full(max(map(ord, singles), default=0) + 2, -1, dtype=np.int64)
+    lookup[[ord(char) for char in singles]] = list(singles.values())
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    codes = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    flat = lookup[np.minimum(codes, len(lookup) - 1)]  # the last entry stands for every larger code
+    owner = np.repeat(np.arange(len(words)), lengths)
+    return lengths, flat, np.bincount(owner[flat < 0], minlength=len(words))
 
 
 class Lexicon:
@@ -72,47 +58,93 @@ class Lexicon:
 
     Words are normalised like labels (lower-cased for the default set) and de-duplicated; words
     with characters outside the set can never be decoded, so they are dropped, counted and logged.
-    `best_word(log_probs [T, C], greedy_text)` searches the words within `max_edit_distance` of
-    the greedy text (doubling the radius until some word is found) and returns the one with the
-    highest CTC log-probability as (word, log P(word))."""
+    The candidates of a greedy text are the words within `max_edit_distance` (Levenshtein, by
+    rapidfuzz) of it, the radius doubling until some word is found; with at most FULL_SCAN_LIMIT
+    words, all of them. `best_words(greedy_texts, log_probs_of)` returns, per sample, the candidate
+    with the highest CTC log-probability as (word, log P(word)); ties go to the earlier word."""
 
     def __init__(self, words: Sequence[str], charset: CharacterSet, max_edit_distance: int = 2,
                  source: str = "PostProcess.lexicon"):
         self.max_edit_distance = max_edit_distance
-        self.words: List[str] = []
-        self.labels: List[List[int]] = []
-        seen, dropped = set(), []
-        for word in words:
-            word = charset.normalise(word)
-            indices, missing = charset.encode(word)
-            if missing:
-                dropped.append(word)
-            elif word not in seen:
-                seen.add(word)
-                self.words.append(word)
-                self.labels.append(indices)
+        self.num_classes = charset.num_classes
+        normalised = [charset.normalise(word) for word in words]
+        unique = list(dict.fromkeys(normalised))
+        lengths, flat_labels, missing = _encode(unique, charset)
+        keep = missing == 0
+        valid = dict(zip(unique, keep))
+        dropped = [word for word in normalised if not valid[word]]
         if dropped:
             get_logger().warning(
                 f"{source}: {len(dropped)} words have characters outside the dictionary and are "
                 f"skipped, e.g. {dropped[:5]}")
-        if not self.words:
+        if not keep.any():
             raise ConfigError(f"{source}: no word of the lexicon can be written with the dictionary")
-        self.tree: Optional[BKTree] = BKTree(self.words) if len(self.words) > FULL_SCAN_LIMIT else None
-        self.longest = max(len(word) for word in self.words)
+        self.words: List[str] = [word for word, kept in zip(unique, keep) if kept]
+        # All labels end to end: word i is flat_labels[starts[i]:starts[i] + lengths[i]].
+        self.flat_labels = flat_labels[np.repeat(keep, lengths)]
+        self.lengths = lengths[keep]
+        self.starts = np.cumsum(self.lengths) - self.lengths
+
+    def radius_for(self, nearest: int) -> int:
+        """The search radius that first reaches a word at distance `nearest`: max_edit_distance,
+        doubled (from at least 1) until it does."""
+        radius = self.max_edit_distance
+        while radius < nearest:
+            radius = max(1, 2 * radius)
+        return radius
+
+    def candidate_lists(self, texts: Sequence[str]) -> List[np.ndarray]:
+        """For each text, the ascending indices into `words` of its candidates."""
+        if len(self.words) <= FULL_SCAN_LIMIT:
+            return [np.arange(len(self.words))] * len(texts)
+        unique = list(dict.fromkeys(texts))
+        found = {}
+        per_call = max(1, DISTANCES_PER_CALL // len(self.words))
+        for begin in range(0, len(unique), per_call):
+            queries = unique[begin:begin + per_call]
+            distances = process.cdist(queries, self.words, scorer=Levenshtein.distance, dtype=np.int32)
+            for text, row in zip(queries, distances):
+                found[text] = np.flatnonzero(row <= self.radius_for(int(row.min())))
+        return [found[text] for text in texts]
 
     def candidates(self, text: str) -> List[int]:
-        if self.tree is None:
-            return list(range(len(self.words)))
-        radius = self.max_edit_distance
-        while True:
-            found = self.tree.search(text, radius)
-            # Beyond this radius every word matches, so the loop always ends with candidates.
-            if found or radius >= max(len(text), self.longest):
-                return found
-            radius = max(1, 2 * radius)
+        return self.candidate_lists([text])[0].tolist()
 
-    def best_word(self, log_probs: np.ndarray, greedy_text: str) -> Tuple[str, float]:
-        indices = self.candidates(greedy_text)
-        scores = ctc_log_likelihoods(log_probs, [self.labels[i] for i in indices])
-        best = int(np.argmax(scores))
-        return self.words[indices[best]], float(scores[best])
+    def best_words(self, greedy_texts: Sequence[str],
+                   log_probs_of: Callable[[int, np.ndarray], np.ndarray]) -> List[Tuple[str, float]]:
+        """`log_probs_of(sample, classes)` gives the [T, len(classes)] natural-log probabilities of
+        sample `sample` (0 .. N-1) for the ascending class indices `classes` (blank 0 first). Only
+        the classes of that sample's candidates are asked for: with 6625 classes and a few
+        candidates, taking the logarithm of every class would cost more than the scoring."""
+        if not greedy_texts:
+            return []
+        candidates = self.candidate_lists(greedy_texts)
+        counts = np.array([len(found) for found in candidates])
+        words = np.concatenate(candidates)
+        samples = np.repeat(np.arange(len(counts)), counts)
+        # The characters of every (sample, candidate) pair, end to end.
+        lengths = self.lengths[words]
+        pair_starts = np.cumsum(lengths) - lengths
+        chars = self.flat_labels[np.repeat(self.starts[words] - pair_starts, lengths) + np.arange(lengths.sum())]
+        char_samples = np.repeat(samples, lengths)
+        used = np.zeros((len(counts), self.num_classes), dtype=bool)
+        used[:, 0] = True
+        used[char_samples, chars] = True
+        # Each sample's [T, classes used] log-probabilities, one block after the other.
+        column = np.zeros(used.shape, dtype=np.int64)
+        blocks, widths, size = [], [], 0
+        for sample, row in enumerate(used):
+            classes = np.flatnonzero(row)
+            block = np.asarray(log_probs_of(sample, classes), dtype=np.float64)
+            column[sample, classes] = size + np.arange(len(classes))
+            blocks.append(block.reshape(-1))
+            widths.append(len(classes))
+            size += block.size
+        scores = batch_ctc_log_likelihoods(np.concatenate(blocks), len(block), np.array(widths)[samples],
+                                           column[samples, 0], column[char_samples, chars], lengths)
+        results, begin = [], 0
+        for count in counts:
+            best = begin + int(np.argmax(scores[begin:begin + count]))  # the first of equal maxima
+            results.append((self.words[words[best]], float(scores[best])))
+            begin += count
+        return results

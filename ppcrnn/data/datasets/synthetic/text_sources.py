@@ -21,11 +21,15 @@ MAX_TRIES = 20
 
 
 def load_words(path: Optional[str] = None) -> List[str]:
+    """Words of `path` (one per line), or of the bundled lists; a bare name such as
+    `words_common.txt` that is not a file here is looked up among the bundled lists."""
+    if path and not os.path.isfile(path) and os.path.isfile(os.path.join(RESOURCES, path)):
+        path = os.path.join(RESOURCES, path)
     paths = [path] if path else [os.path.join(RESOURCES, name) for name in DEFAULT_WORD_LISTS]
     words = []
     for file in paths:
         if not os.path.isfile(file):
-            raise ConfigError(f"word_list: file not found: {file}")
+            raise ConfigError(f"word_list: file not found: {file} (bundled lists: {', '.join(DEFAULT_WORD_LISTS)})")
         with open(file, encoding="utf-8") as handle:
             words += [line.strip() for line in handle if line.strip()]
     if not words:
