@@ -1,0 +1,207 @@
+"""Benchmark accuracy of a recognizer on the real word-crop test sets, with the protocol of papers
+and PaddleOCR's tables: prediction and label lower-cased, everything outside [0-9a-z] removed, then
+exact match (RecMetric with is_filter; also its normalised edit distance).
+
+Two ways to run the model:
+
+* `--model_dir EXPORT_DIR`: the exported model through `ppcrnn.inference.Recognizer`, i.e. what a
+  deployment sees (PaddleX preprocessing: height 32, aspect ratio kept, batches sorted by aspect
+  ratio; `--engine`, `--batch_size`, `--enable_mkldnn`);
+* `-c CFG -o Global.checkpoints=PREFIX` (or Global.pretrained_model): the dygraph model through
+  `tools/eval.py`'s `run_evaluation(protocol="benchmark")`, preprocessed with the config's Eval
+  transforms (RecResizeImg squeezes to its width unless `eval_mode: True`), so the two can differ.
+  With `eval_mode` its batches are zero-padded to their widest crop in file order, and the backward
+  LSTM reads the padding: `-o Eval.loader.batch_size_per_card=1` scores every crop unpadded, as
+  the Recognizer's aspect-ratio-sorted batches nearly do.
+
+`--data_dirs` defaults to every test set in ../shared/data/benchmarks (a folder with labels.txt
+whose name contains "test", plus svt_647 and ic13_857; never a training split). Labels empty after
+the normalisation and unreadable images are skipped and counted. Prints a Markdown table per set
+(with the unweighted mean of the sets, as PaddleOCR's tables, and the total over all words) and the
+one-row table used in README.md.
+
+    python bench/accuracy.py --model_dir output/rec/quickstart/inference
+    python bench/accuracy.py -c output/rec/quickstart/config.yml \
+        -o Global.checkpoints=output/rec/quickstart/best_accuracy Eval.loader.batch_size_per_card=1
+    python bench/accuracy.py --model_dir DIR --data_dirs ../shared/data/benchmarks/svt_647 --limit 50
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import sys
+import tempfile
+from typing import Dict, List
+
+from common import REPO, print_table
+
+from ppcrnn.utils.cli import run_tool
+
+SHARED = os.environ.get("PPCRNN_SHARED", os.path.join(os.path.dirname(REPO), "shared"))
+BENCHMARKS = os.path.join(SHARED, "data", "benchmarks")
+# Test sets whose folder name does not say "test"; the usual order of papers comes first.
+NAMED_TEST_SETS = ("svt_647", "ic13_857")
+PAPER_ORDER = ("iiit5k", "svt", "ic13", "ic15")
+
+
+def default_data_dirs(root: str = BENCHMARKS) -> List[str]:
+    """Every test-set folder under `root` (labels.txt inside; "test" in the name or a named set)."""
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"{root}: benchmark folder not found; pass --data_dirs")
+    names = [name for name in os.listdir(root) if os.path.isfile(os.path.join(root, name, "labels.txt"))
+             and "train" not in name and ("test" in name or name in NAMED_TEST_SETS)]
+    rank = {prefix: i for i, prefix in enumerate(PAPER_ORDER)}
+    names.sort(key=lambda name: (rank.get(name.split("_")[0], len(rank)), name))
+    return [os.path.join(root, name) for name in names]
+
+
+def read_set(folder: str, limit: int = 0):
+    """[(image path, label)] of `folder/labels.txt` (paths relative to the folder), first `limit`."""
+    from ppcrnn.data.label_file import parse_line, read_lines
+    from ppcrnn.errors import DataError
+    path = os.path.join(folder, "labels.txt")
+    samples = []
+    for number, raw in enumerate(read_lines(path), 1):
+        try:
+            parsed = parse_line(raw, "\t")
+        except ValueError as exc:
+            raise DataError(f"{path}:{number}: {exc}") from None
+        if parsed is not None:
+            samples.append((os.path.join(folder, parsed[0]), parsed[1]))
+        if limit and len(samples) == limit:
+            break
+    return samples
+
+
+def evaluate_export(args: argparse.Namespace, folders: List[str]) -> List[dict]:
+    """Rows {set, words, skipped, acc, norm_edit_dis} from the Recognizer on each folder."""
+    from ppcrnn.inference import Recognizer
+    from ppcrnn.inference.preprocess import read_image
+    from ppcrnn.metrics import RecMetric
+    from ppcrnn.utils.logging import get_logger
+    logger = get_logger()
+    recognizer = Recognizer(args.model_dir, engine=args.engine, batch_size=args.batch_size,
+                            cpu_threads=args.cpu_threads, enable_mkldnn=args.enable_mkldnn)
+    metric = RecMetric(is_filter=True)
+    rows = []
+    for folder in folders:
+        crops, labels, skipped = [], [], 0
+        for path, label in read_set(folder, args.limit):
+            if not protocol_text(label):
+                skipped += 1
+                logger.warning(f"{path}: label {label!r} is empty under the protocol; skipped")
+                continue
+            try:
+                crops.append(read_image(path, recognizer.config.img_mode))
+            except (OSError, ValueError) as exc:
+                skipped += 1
+                logger.warning(f"skipped: {exc}")
+                continue
+            labels.append((label, 1.0))
+        predictions = recognizer(crops) if crops else []
+        metric((predictions, labels))
+        result = metric.get_metric()
+        rows.append({"set": set_name(folder), "words": len(labels), "skipped": skipped, **result})
+    return rows
+
+
+def evaluate_checkpoint(args: argparse.Namespace, folders: List[str]) -> List[dict]:
+    """Rows from run_evaluation (dygraph, the config's Eval transforms) on each folder."""
+    from ppcrnn.config import load_config
+    from ppcrnn.training.evaluation_run import run_evaluation
+    # tools/ holds scripts, not a package; its folder-as-Eval-set helper is what tools/eval.py uses.
+    spec = importlib.util.spec_from_file_location("ppcrnn_eval_tool", os.path.join(REPO, "tools", "eval.py"))
+    eval_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(eval_tool)
+    config = load_config(args.config, args.opt)
+    with tempfile.TemporaryDirectory(prefix="ppcrnn-accuracy-") as scratch:
+        sets = []
+        for folder in folders:
+            name, set_config = eval_tool.eval_sets(config, [folder])[0]
+            if args.limit:
+                subset = os.path.join(scratch, f"{name}.txt")
+                with open(subset, "wb") as handle:
+                    handle.writelines(_first_label_lines(folder, args.limit))
+                set_config["Eval"]["dataset"]["label_file_list"] = [subset]
+            sets.append((name, set_config))
+        rows = run_evaluation(config, sets, protocol="benchmark")
+    return [row for row in rows if row["set"] != "mean"]
+
+
+def _first_label_lines(folder: str, limit: int):
+    """The raw lines of `folder/labels.txt` up to its `limit`-th non-blank one."""
+    from ppcrnn.data.label_file import read_lines
+    kept = 0
+    for raw in read_lines(os.path.join(folder, "labels.txt")):
+        if kept == limit:
+            break
+        kept += bool(raw.strip())
+        yield raw
+
+
+def protocol_text(text: str) -> str:
+    """The benchmark protocol's view of a text: lower-cased, only [0-9a-z] kept."""
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def set_name(folder: str) -> str:
+    return os.path.basename(os.path.normpath(folder))
+
+
+def print_tables(rows: List[dict], model: str, how: str) -> None:
+    words = sum(row["words"] for row in rows)
+    summary = [{"set": "mean of the sets", "words": words, "skipped": sum(r["skipped"] for r in rows),
+                "acc": sum(r["acc"] for r in rows) / len(rows),
+                "norm_edit_dis": sum(r["norm_edit_dis"] for r in rows) / len(rows)},
+               {"set": "all words", "words": words, "skipped": sum(r["skipped"] for r in rows),
+                "acc": sum(r["acc"] * r["words"] for r in rows) / max(words, 1),
+                "norm_edit_dis": sum(r["norm_edit_dis"] * r["words"] for r in rows) / max(words, 1)}]
+    print_table(f"Benchmark accuracy of {model} ({how}; lower-case, [0-9a-z], exact match)",
+                ["set", "words", "skipped", "acc %", "norm_edit_dis"],
+                [[r["set"], r["words"], r["skipped"], f"{100 * r['acc']:.2f}", f"{r['norm_edit_dis']:.4f}"]
+                 for r in rows + (summary if len(rows) > 1 else [])])
+    columns: Dict[str, str] = {r["set"]: f"{100 * r['acc']:.2f}" for r in rows}
+    if len(rows) > 1:
+        columns["mean"] = f"{100 * summary[0]['acc']:.2f}"
+    print_table("README row (acc %)", ["model", *columns], [[model, *columns.values()]])
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model_dir", help="exported model folder (run with the Recognizer)")
+    source.add_argument("-c", "--config", help="training config (dygraph, with -o Global.checkpoints=...)")
+    parser.add_argument("-o", "--opt", nargs="+", default=[], metavar="KEY=VALUE", help="config overrides")
+    parser.add_argument("--data_dirs", nargs="+", help="benchmark folders (default: every test set in "
+                                                       f"{os.path.relpath(BENCHMARKS, REPO)})")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N crops of each set (0: all)")
+    parser.add_argument("--name", help="model name for the tables (default: the model dir or weights)")
+    parser.add_argument("--engine", default="paddle", choices=("paddle", "onnxruntime"))
+    parser.add_argument("--batch_size", type=int, default=6, help="Recognizer batch (PaddleOCR's default 6)")
+    parser.add_argument("--cpu_threads", type=int, default=4)
+    parser.add_argument("--enable_mkldnn", type=lambda text: text.lower() in ("1", "true", "yes", "on"),
+                        default=True)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+
+    def action():
+        folders = args.data_dirs or default_data_dirs()
+        if args.model_dir:
+            rows, how = evaluate_export(args, folders), f"Recognizer, {args.engine}, batch {args.batch_size}"
+            model = args.name or args.model_dir
+        else:
+            rows, how = evaluate_checkpoint(args, folders), "dygraph, the config's Eval transforms"
+            model = args.name or next((o.split("=", 1)[1] for o in args.opt if o.startswith(
+                ("Global.checkpoints=", "Global.pretrained_model="))), args.config)
+        print_tables(rows, model, how)
+
+    return run_tool(action, (ImportError,))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
