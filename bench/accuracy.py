@@ -10,9 +10,9 @@ Two ways to run the model:
 * `-c CFG -o Global.checkpoints=PREFIX` (or Global.pretrained_model): the dygraph model through
   `tools/eval.py`'s `run_evaluation(protocol="benchmark")`, preprocessed with the config's Eval
   transforms (RecResizeImg squeezes to its width unless `eval_mode: True`), so the two can differ.
-  With `eval_mode` its batches are zero-padded to their widest crop in file order, and the backward
-  LSTM reads the padding: `-o Eval.loader.batch_size_per_card=1` scores every crop unpadded, as
-  the Recognizer's aspect-ratio-sorted batches nearly do.
+  With `eval_mode` the evaluation re-batches each loader batch the predictor's way (sorted by
+  width, 6 at a time; ppcrnn.training.evaluator.predictor_chunks), since the backward LSTM reads
+  any padding; the Recognizer sorts the whole set, so the figures can still differ slightly.
 
 `--data_dirs` defaults to every test set in ../shared/data/benchmarks (a folder with labels.txt
 whose name contains "test", plus svt_647 and ic13_857; never a training split). Labels empty after
@@ -22,7 +22,7 @@ one-row table used in README.md.
 
     python bench/accuracy.py --model_dir output/rec/quickstart/inference
     python bench/accuracy.py -c output/rec/quickstart/config.yml \
-        -o Global.checkpoints=output/rec/quickstart/best_accuracy Eval.loader.batch_size_per_card=1
+        -o Global.checkpoints=output/rec/quickstart/best_accuracy
     python bench/accuracy.py --model_dir DIR --data_dirs ../shared/data/benchmarks/svt_647 --limit 50
 """
 from __future__ import annotations
