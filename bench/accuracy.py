@@ -59,17 +59,11 @@ def default_data_dirs(root: str = BENCHMARKS) -> List[str]:
 
 def read_set(folder: str, limit: int = 0):
     """[(image path, label)] of `folder/labels.txt` (paths relative to the folder), first `limit`."""
-    from ppcrnn.data.label_file import parse_line, read_lines
-    from ppcrnn.errors import DataError
+    from ppcrnn.data.label_file import read_pairs
     path = os.path.join(folder, "labels.txt")
     samples = []
-    for number, raw in enumerate(read_lines(path), 1):
-        try:
-            parsed = parse_line(raw, "\t")
-        except ValueError as exc:
-            raise DataError(f"{path}:{number}: {exc}") from None
-        if parsed is not None:
-            samples.append((os.path.join(folder, parsed[0]), parsed[1]))
+    for image, label in read_pairs(path):
+        samples.append((os.path.join(folder, image), label))
         if limit and len(samples) == limit:
             break
     return samples

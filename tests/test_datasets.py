@@ -165,3 +165,13 @@ def test_eval_mode_widths_batch_and_check_feasibility_per_image(crops, tmp_path)
     fixed[2] = {"RecResizeImg": {"image_shape": [3, 32, 16]}}
     dataset = build_dataset(config_for(label_file, tmp_path, transforms=fixed), "Eval")
     assert dataset.scan_counts == {"infeasible": 2}
+
+
+def test_read_pairs_yields_every_line_and_names_a_bad_one(tmp_path):
+    from ppcrnn.data.label_file import read_pairs
+    path = tmp_path / "labels.txt"
+    path.write_bytes("a.jpg\tcat\r\n\nb.jpg\tdog\textra\n".encode("utf-8"))
+    assert list(read_pairs(str(path))) == [("a.jpg", "cat"), ("b.jpg", "dog")]
+    path.write_bytes(b"a.jpg\tcat\nno delimiter here\n")
+    with pytest.raises(DataError, match=r"labels.txt:2: no '\\t' delimiter"):
+        list(read_pairs(str(path)))

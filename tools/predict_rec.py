@@ -16,8 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from ppcrnn.data.label_file import parse_line, read_lines  # noqa: E402
-from ppcrnn.errors import DataError  # noqa: E402
+from ppcrnn.data.label_file import read_pairs  # noqa: E402
 from ppcrnn.inference import Recognizer  # noqa: E402
 from ppcrnn.inference.preprocess import read_image  # noqa: E402
 from ppcrnn.inference.visualize import draw_grid  # noqa: E402
@@ -65,13 +64,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def read_labels(path: str) -> dict:
     """Absolute image path -> label, from a PaddleOCR label file (paths relative to its folder)."""
     labels, root = {}, os.path.dirname(os.path.abspath(path))
-    for number, raw in enumerate(read_lines(path), 1):
-        try:
-            parsed = parse_line(raw, "\t")
-        except ValueError as exc:
-            raise DataError(f"{path}:{number}: {exc}") from None
-        if parsed is not None:
-            labels[os.path.normpath(os.path.join(root, parsed[0]))] = parsed[1]
+    for image, label in read_pairs(path):
+        labels[os.path.normpath(os.path.join(root, image))] = label
     return labels
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from ..errors import DataError
 
@@ -31,3 +31,16 @@ def parse_line(raw: bytes, delimiter: str) -> Optional[Tuple[str, str]]:
     if len(parts) < 2:
         raise ValueError(f"no {delimiter!r} delimiter between image path and label")
     return parts[0], parts[1]
+
+
+def read_pairs(path: str, delimiter: str = "\t") -> Iterator[Tuple[str, str]]:
+    """(image path as written, label) for every non-blank line of `path`, in order; a malformed
+    line is a DataError naming `path:line` (for tools that need every line, unlike the datasets,
+    which skip and count bad lines)."""
+    for number, raw in enumerate(read_lines(path), 1):
+        try:
+            parsed = parse_line(raw, delimiter)
+        except ValueError as exc:
+            raise DataError(f"{path}:{number}: {exc}") from None
+        if parsed is not None:
+            yield parsed
