@@ -10,7 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import paddle
 
@@ -60,3 +60,28 @@ def load_operators() -> Tuple[Optional[object], Optional[str]]:
             result = (None, f"building the C++ operators failed: {str(error).strip()[:300]}")
     _loaded["result"] = result
     return result
+
+
+def switch_forwards(model, wanted: Callable, forward_class: type, nothing: str) -> Tuple[int, Optional[str]]:
+    """Put `forward_class(layer, operators)` on every sublayer of `model` for which `wanted(layer)`
+    holds and which is not switched yet. Returns (layers switched, None) or (0, why not): `nothing`
+    when no layer qualifies, else why the operators cannot be loaded."""
+    layers = [layer for layer in model.sublayers(include_self=True)
+              if wanted(layer) and not isinstance(layer.forward, forward_class)]
+    if not layers:
+        return 0, nothing
+    operators, reason = load_operators()
+    if operators is None:
+        return 0, reason
+    for layer in layers:
+        forward_class(layer, operators)
+    return len(layers), None
+
+
+def restore_forwards(model, forward_class: type) -> int:
+    """Undo `switch_forwards` for `forward_class`; returns how many layers were restored."""
+    switched = [layer for layer in model.sublayers(include_self=True)
+                if isinstance(layer.forward, forward_class)]
+    for layer in switched:
+        layer.forward.restore()
+    return len(switched)

@@ -7,7 +7,7 @@ from typing import Optional, Tuple
 import paddle
 import paddle.nn as nn
 
-from .build import load_operators
+from .build import restore_forwards, switch_forwards
 
 OP_NAME = "ppcrnn_depthwise_conv2d"
 
@@ -58,22 +58,9 @@ def install(model: nn.Layer) -> Tuple[int, Optional[str]]:
     """Put `FastDepthwiseForward` on every plain depthwise conv of `model`.
 
     Returns (number of layers switched, None) or (0, why not)."""
-    layers = [layer for layer in model.sublayers(include_self=True)
-              if is_plain_depthwise(layer) and not isinstance(layer.forward, FastDepthwiseForward)]
-    if not layers:
-        return 0, "no plain depthwise convolution to switch (or already switched)"
-    operator, reason = load_operators()
-    if operator is None:
-        return 0, reason
-    for layer in layers:
-        FastDepthwiseForward(layer, operator)
-    return len(layers), None
+    return switch_forwards(model, is_plain_depthwise, FastDepthwiseForward, "no plain depthwise convolution to switch (or already switched)")
 
 
 def uninstall(model: nn.Layer) -> int:
     """Restore every layer switched by `install`; returns how many."""
-    switched = [layer for layer in model.sublayers(include_self=True)
-                if isinstance(layer.forward, FastDepthwiseForward)]
-    for layer in switched:
-        layer.forward.restore()
-    return len(switched)
+    return restore_forwards(model, FastDepthwiseForward)

@@ -13,7 +13,7 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 from ..modeling.common import ConvBNLayer
-from .build import load_operators
+from .build import restore_forwards, switch_forwards
 
 OP_NAME = "ppcrnn_hardswish"
 
@@ -53,21 +53,9 @@ def install(model: nn.Layer) -> Tuple[int, Optional[str]]:
     """Put `FastHardswishForward` on every hard-swish ConvBNLayer of `model`.
 
     Returns (number of layers switched, None) or (0, why not)."""
-    layers = [layer for layer in model.sublayers(include_self=True) if is_hardswish_conv_bn(layer)]
-    if not layers:
-        return 0, "no hard-swish ConvBNLayer to switch (or already switched)"
-    operator, reason = load_operators()
-    if operator is None:
-        return 0, reason
-    for layer in layers:
-        FastHardswishForward(layer, operator)
-    return len(layers), None
+    return switch_forwards(model, is_hardswish_conv_bn, FastHardswishForward, "no hard-swish ConvBNLayer to switch (or already switched)")
 
 
 def uninstall(model: nn.Layer) -> int:
     """Restore every layer switched by `install`; returns how many."""
-    switched = [layer for layer in model.sublayers(include_self=True)
-                if isinstance(layer.forward, FastHardswishForward)]
-    for layer in switched:
-        layer.forward.restore()
-    return len(switched)
+    return restore_forwards(model, FastHardswishForward)
