@@ -11,7 +11,7 @@ Two ways to run the model:
   `tools/eval.py`'s `run_evaluation(protocol="benchmark")`, preprocessed with the config's Eval
   transforms (RecResizeImg squeezes to its width unless `eval_mode: True`), so the two can differ.
   With `eval_mode` the evaluation re-batches each loader batch the predictor's way (sorted by
-  width, 6 at a time; ppcrnn.training.evaluator.predictor_chunks), since the backward LSTM reads
+  width, 6 at a time; ppcrnn.data.width_batches.width_sorted_chunks), since the backward LSTM reads
   any padding; the Recognizer sorts the whole set, so the figures can still differ slightly.
 
 `--data_dirs` defaults to every test set in ../shared/data/benchmarks (a folder with labels.txt

@@ -38,9 +38,11 @@ GLOBAL_KEYS: Dict[str, tuple] = {
     "model_name": ((str,), None), "pdx_model_name": ((str,), None),
     "export_with_pir": ((bool,), True), "distributed": ((bool,), False),
     "max_nan_steps": ((int,), 10), "fast_step": ((bool,), False), "character_type": ((str,), None),
+    "cpu_processes": ((int,), 1),
 }
 LOADER_KEYS = {"shuffle": (bool,), "batch_size_per_card": (int,), "drop_last": (bool,),
-               "num_workers": (int,), "use_shared_memory": (bool,), "collate_fn": (str, dict)}
+               "num_workers": (int,), "use_shared_memory": (bool,), "collate_fn": (str, dict),
+               "regroup_by_width": (int,)}
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 

@@ -180,3 +180,14 @@ def test_peak_flops_from_cpuinfo_flags():
     assert flops.peak_flops(text.format("avx avx2 fma")).per_core == 2000e6 * 8 * 2 * 2
     assert flops.peak_flops(text.format("avx")).per_core == 2000e6 * 4 * 1 * 2
     assert flops.peak_flops("flags : avx2 fma\n") is None
+
+
+@pytest.mark.slow
+def test_quickstart_speed_prints_every_variant_against_its_baseline():
+    quickstart = bench_module("quickstart_speed")
+    output = run_script("bench/quickstart_speed.py", "--samples", "1280", timeout=600)
+    rows = {name: table_rows(output, name) for name in quickstart.VARIANTS}
+    assert all(len(found) == 1 for found in rows.values()), output
+    assert rows[quickstart.BASELINE][0][2] == "1.00x"
+    for name, found in rows.items():
+        assert float(found[0][1]) > 0 and found[0][2].endswith("x")

@@ -9,7 +9,7 @@ from ppcrnn.character import CharacterSet
 from ppcrnn.data.transforms.rec_resize_img import RecResizeImg
 from ppcrnn.metrics import RecMetric
 from ppcrnn.postprocess import CTCLabelDecode
-from ppcrnn.training.evaluator import PREDICTOR_BATCH, evaluate, predictor_chunks
+from ppcrnn.training.evaluator import evaluate
 
 WORDS = ["a", "to", "cat", "word", "tiger", "planet", "kitchens", "noteworthy", "hippopotamus", "ok",
          "interchangeable", "b"]
@@ -45,22 +45,6 @@ def padded_batch(images, charset):
         indices = charset.encode(word)[0]
         row[:len(indices)] = indices
     return [batch, labels, np.array([len(w) for w in WORDS])]
-
-
-def test_chunks_sort_by_content_width_and_cut_the_padding():
-    rng = np.random.default_rng(0)
-    widths = rng.permutation([12, 100, 130, 90, 250, 40, 180, 100, 60, 300, 75, 20, 150, 220])
-    batch = np.zeros((len(widths), 3, 32, 300), dtype=np.float32)
-    for row, width in zip(batch, widths):
-        row[..., :width] = rng.uniform(0.01, 1.0, (3, 32, width))  # no exact zeros in the content
-    seen = []
-    for index, chunk in predictor_chunks(batch, min_width=100):
-        assert len(index) <= PREDICTOR_BATCH
-        assert chunk.shape[-1] == max(100, widths[index].max())
-        np.testing.assert_array_equal(chunk, batch[index][..., :chunk.shape[-1]])
-        seen.extend(index.tolist())
-    assert sorted(seen) == list(range(len(widths)))
-    assert list(widths[seen]) == sorted(widths)
 
 
 class RecordingDecoder(CTCLabelDecode):

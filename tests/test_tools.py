@@ -1,5 +1,5 @@
 """The command-line programs: tools/train.py, tools/eval.py, tools/infer_rec.py, and data-parallel
-training with `paddle.distributed.launch` on CPU processes."""
+training on CPU processes (Global.cpu_processes, which runs `paddle.distributed.launch`)."""
 import os
 import subprocess
 import sys
@@ -11,7 +11,9 @@ from rapidfuzz.distance import Levenshtein
 
 import ppcrnn  # noqa: F401
 from ppcrnn.config import validate_config
+from ppcrnn.errors import ConfigError
 from ppcrnn.training.components import build_post_process, build_recognizer
+from ppcrnn.training.cpu_processes import wanted_processes
 from ppcrnn.training.evaluation_run import run_evaluation
 from ppcrnn.training.trainer import Trainer
 from ppcrnn.weights import save_weights
@@ -132,14 +134,27 @@ def test_gpu_and_amp_fall_back_to_cpu_with_warnings(word_sets, tmp_path):
 
 @pytest.mark.slow
 def test_data_parallel_on_two_cpu_processes(word_sets, tmp_path):
-    config = write_config(word_sets, tmp_path, epoch_num=1)
-    logs = tmp_path / "launch"
-    result = run_tool("-m", "paddle.distributed.launch", "--nproc_per_node", "2", "--log_dir", str(logs),
-                      "tools/train.py", "-c", str(config))
+    """Global.cpu_processes: 2 makes a plain `train.py` call run paddle.distributed.launch itself."""
+    config = write_config(word_sets, tmp_path, epoch_num=1, cpu_processes=2)
+    result = run_tool("tools/train.py", "-c", str(config))
+    logs = tmp_path / "out" / "launch_logs"
     assert result.returncode == 0, (logs / "workerlog.0").read_text()[-3000:]
+    assert "training data-parallel on 2 CPU processes" in result.stdout
     rank0, rank1 = (logs / "workerlog.0").read_text(), (logs / "workerlog.1").read_text()
     assert "(2 process(es))" in rank0
     # 16 images / 2 ranks / batch 8 = 1 step per epoch on each rank
     assert "epoch: [1/1], global_step: 1," in rank0
     assert "saved" not in rank1 and "saved latest" in rank0
     assert (tmp_path / "out" / "latest.pdparams").is_file()
+
+
+def test_cpu_processes_start_only_where_they_help(monkeypatch):
+    monkeypatch.delenv("PADDLE_TRAINER_ID", raising=False)
+    monkeypatch.delenv("PADDLE_TRAINERS_NUM", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert wanted_processes({"cpu_processes": 4}) == 2        # no more than the cores
+    assert wanted_processes({}) == 1
+    monkeypatch.setenv("PADDLE_TRAINER_ID", "0")             # already launched: no second launch
+    assert wanted_processes({"cpu_processes": 2}) == 1
+    with pytest.raises(ConfigError, match="Global.cpu_processes"):
+        wanted_processes({"cpu_processes": 0})

@@ -8,6 +8,7 @@ from paddle.io import BatchSampler, DataLoader, DistributedBatchSampler
 from ..errors import ConfigError, DataError
 from ..registry import DATASETS
 from .collate import PadCollate
+from .width_batches import WidthRegroupedLoader, predictor_width
 
 # Names accepted for `loader.collate_fn`; PadCollate is also the default.
 COLLATE_FUNCTIONS = {"PadCollate": PadCollate}
@@ -57,7 +58,9 @@ def build_dataloader(config: dict, mode: str, seed: Optional[int] = None,
     """A paddle DataLoader over `build_dataset(config, mode, seed)` (or the given `dataset`).
 
     Loader keys (PaddleOCR's): batch_size_per_card (required), shuffle, drop_last, num_workers,
-    use_shared_memory (default True), collate_fn (default PadCollate: right-pads varying widths).
+    use_shared_memory (default True), collate_fn (default PadCollate: right-pads varying widths),
+    and ppcrnn's regroup_by_width: N (Train, RecResizeImg eval_mode) which pools N batches of
+    varying-width crops and re-cuts them sorted by width, so each pads little (WidthRegroupedLoader).
     Train uses a DistributedBatchSampler when `distributed`; otherwise a BatchSampler. Batches are
     lists in KeepKeys order, e.g. [images float32 [N, 3, 32, W], labels int64 [N, 25], lengths [N]]."""
     split = _split_name(mode)
@@ -73,6 +76,11 @@ def build_dataloader(config: dict, mode: str, seed: Optional[int] = None,
                              num_workers=int(loader.get("num_workers", 0)),
                              use_shared_memory=bool(loader.get("use_shared_memory", True)),
                              collate_fn=_collate(loader.get("collate_fn"), f"{split}.loader.collate_fn"))
+    pool = int(loader.get("regroup_by_width") or 0)
+    if pool < 0:
+        raise ConfigError(f"{split}.loader.regroup_by_width: expected a number of batches >= 0, got {pool}")
+    if split == "Train" and pool > 1 and predictor_width(dataset):
+        data_loader = WidthRegroupedLoader(data_loader, pool, predictor_width(dataset))
     if split == "Train" and len(data_loader) == 0:
         raise DataError(f"{dataset.describe()}: {len(dataset)} usable samples make no batch of "
                         f"batch_size_per_card={batch_size} with drop_last; add data or lower the batch size")

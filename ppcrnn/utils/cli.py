@@ -12,10 +12,11 @@ USER_ERRORS: Tuple[Type[BaseException], ...] = (ConfigError, DataError, Checkpoi
 
 def run_tool(action: Callable[[], object], extra_errors: Tuple[Type[BaseException], ...] = ()) -> int:
     """Run `action`; errors the user can fix (bad config, data, checkpoint, missing file) are
-    printed without a traceback. Returns the process exit status."""
+    printed without a traceback. Returns the process exit status: 1 for those errors, else the
+    action's result when it is an exit status (an int), else 0."""
     try:
-        action()
+        result = action()
     except USER_ERRORS + tuple(extra_errors) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    return 0
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
