@@ -10,7 +10,8 @@ from ppcrnn.character import CharacterSet
 from ppcrnn.data import build_dataloader
 from ppcrnn.data.datasets import SyntheticDataSet
 from ppcrnn.data.datasets.synthetic.fonts import DEFAULT_FONT, FontLibrary, _rendered_coverage
-from ppcrnn.data.datasets.synthetic.renderer import Variation
+from ppcrnn.data.datasets.synthetic.backgrounds import make_background
+from ppcrnn.data.datasets.synthetic.renderer import Renderer, Variation
 from ppcrnn.data.datasets.synthetic.text_sources import RESOURCES
 from ppcrnn.errors import ConfigError
 from ppcrnn.losses.feasibility import ctc_min_length
@@ -71,6 +72,30 @@ def test_epochs_are_fresh_for_train_and_fixed_for_eval(train_set):
     evaluation.set_epoch(1)
     after = [train.render(i)["label"] for i in range(5)], [evaluation.render(i)["label"] for i in range(5)]
     assert before[0] != after[0] and before[1] == after[1]
+
+
+def test_text_contrasts_with_the_background_actually_under_it():
+    """A gradient spans 90 luma levels under the text: the text colour keeps min_contrast from the
+    lighter and the darker part alike (tint clipping may cost a few levels), on either side."""
+    renderer = Renderer(Variation(min_contrast=90.0))
+    luma = np.array([0.114, 0.587, 0.299])
+    alpha = np.zeros((32, 120, 1), np.float32)
+    alpha[8:24, 10:110] = 1.0
+    sides = set()
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        start = rng.uniform(0, 165)
+        image = make_background("flat", 32, 120, np.full(3, start), rng)
+        image += np.linspace(0, 90, 120, dtype=np.float32)[None, :, None]  # left to right: +90
+        under = image[8:24, 10:110] @ luma
+        text = renderer._text_colour(image, alpha, rng) @ luma
+        low, high = np.percentile(under, [10, 90])
+        if high + 90 <= 255 or low - 90 >= 0:  # room on at least one side
+            assert max(text - high, low - text) >= 90 - 20, (seed, text, low, high)
+        else:
+            assert min(text, 255 - text) < 20, (seed, text)
+        sides.add(text > under.mean())
+    assert sides == {True, False}
 
 
 def test_fonts_without_a_glyph_are_not_used_for_that_text():

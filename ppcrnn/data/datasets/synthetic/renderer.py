@@ -82,7 +82,8 @@ class Renderer:
         """uint8 mask with the text, and the line box (x0, y0, x1, y1) in mask coordinates."""
         v = self.v
         size = font.size
-        stroke = int(rng.integers(1, 3)) if rng.random() < v.stroke_prob else 0
+        # bolding in proportion to the glyphs: a fixed 2 px turned small bold faces into blobs
+        stroke = max(1, round(size * rng.uniform(0.02, 0.05))) if rng.random() < v.stroke_prob else 0
         spacing = rng.uniform(0.05, v.max_spacing) * size if rng.random() < v.spacing_prob else 0.0
         ascent, descent = font.getmetrics()
         advances = [font.getlength(c) + spacing for c in text] if spacing else None
@@ -138,17 +139,25 @@ class Renderer:
         shift = np.array([[1, 0, -left], [0, 1, -top], [0, 0, 1]])
         return shift @ matrix, width, height
 
-    def _colours(self, rng) -> tuple:
-        """Background and text colours: mostly muted tints, luma apart by at least min_contrast."""
-        background = np.clip(rng.uniform(0, 255) + rng.uniform(-1, 1, 3) * rng.uniform(0, 90), 0, 255)
+    def _background_colour(self, rng) -> np.ndarray:
+        """A muted tint: a grey level plus a random colour cast."""
+        return np.clip(rng.uniform(0, 255) + rng.uniform(-1, 1, 3) * rng.uniform(0, 90), 0, 255)
+
+    def _text_colour(self, image: np.ndarray, alpha: np.ndarray, rng) -> np.ndarray:
+        """A text colour whose luma is at least min_contrast away from the background actually under
+        the text (its 10th-90th percentile luma: gradients, noise and shadows move it), on a random
+        side where it fits, else as far as it can go."""
+        under = image[alpha[..., 0] > 0.5]
+        lumas = under @ np.array([0.114, 0.587, 0.299], dtype=np.float32) if len(under) else np.array([128.0])
+        low, high = np.percentile(lumas, [10, 90])
         contrast = rng.uniform(self.v.min_contrast, 255)
-        target = _luma(background) + (contrast if rng.random() < 0.5 else -contrast)
-        if not 0 <= target <= 255:
-            target = _luma(background) - np.sign(target - _luma(background)) * contrast
-        target = float(np.clip(target, 0, 255))
+        sides = [luma for luma in (high + contrast, low - contrast) if 0 <= luma <= 255]
+        if sides:
+            target = sides[int(rng.integers(len(sides)))]
+        else:
+            target = 255.0 if 255 - high > low else 0.0
         tint = rng.uniform(-40, 40, 3)
-        foreground = np.clip(target + tint - _luma(tint), 0, 255)
-        return background, foreground
+        return np.clip(target + tint - _luma(tint), 0, 255)
 
     def render(self, text: str, font, rng) -> np.ndarray:
         v = self.v
@@ -156,13 +165,13 @@ class Renderer:
         matrix, width, height = self._crop(self._geometry(box, rng), box, rng)
         alpha = cv2.warpPerspective(mask, matrix, (width, height), flags=cv2.INTER_LINEAR)
         alpha = alpha.astype(np.float32)[..., None] / 255.0
-        background, foreground = self._colours(rng)
         kind = self.background_kinds[int(rng.choice(len(self.background_kinds), p=self.background_p))]
-        image = make_background(kind, height, width, background, rng)
+        image = make_background(kind, height, width, self._background_colour(rng), rng)
         if rng.random() < v.shadow_prob:
             offset = rng.integers(1, max(2, height // 12) + 1, size=2)
             shadow = np.roll(alpha, tuple(int(o) for o in offset), axis=(0, 1))
             image = image * (1 - 0.5 * shadow)
+        foreground = self._text_colour(image, alpha, rng)
         image = image * (1 - alpha) + foreground.astype(np.float32) * alpha
         image = np.clip(image, 0, 255).astype(np.uint8)
         return self._degrade(image, rng)
