@@ -132,8 +132,11 @@ def test_shipped_configs_load():
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     configs = sorted(f for f in os.listdir(os.path.join(repo, "configs")) if f.endswith(".yml"))
     assert "rec.yml" in configs and "rec_mv3_none_bilstm_ctc.yml" in configs
-    for name in configs:
-        load_config(os.path.join(repo, "configs", name))
+    loaded = {name: load_config(os.path.join(repo, "configs", name)) for name in configs}
+    # the IC15 fine-tune starts from the quickstart's best_accuracy: same network, or a partial load
+    assert loaded["rec_icdar15_train.yml"]["Global"]["pretrained_model"].startswith(
+        loaded["rec.yml"]["Global"]["save_model_dir"].rstrip("/"))
+    assert loaded["rec_icdar15_train.yml"]["Architecture"] == loaded["rec.yml"]["Architecture"]
 
 
 def test_allowed_values_checked_at_load_time(tmp_path):

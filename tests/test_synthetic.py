@@ -9,7 +9,7 @@ import ppcrnn  # noqa: F401  (registers components)
 from ppcrnn.character import CharacterSet
 from ppcrnn.data import build_dataloader
 from ppcrnn.data.datasets import SyntheticDataSet
-from ppcrnn.data.datasets.synthetic.fonts import DEFAULT_FONT, FontLibrary, _rendered_coverage
+from ppcrnn.data.datasets.synthetic.fonts import DEFAULT_FONT, FontLibrary, _font_info, _rendered_coverage
 from ppcrnn.data.datasets.synthetic.backgrounds import make_background
 from ppcrnn.data.datasets.synthetic.renderer import Renderer, Variation
 from ppcrnn.data.datasets.synthetic.text_sources import RESOURCES
@@ -96,6 +96,19 @@ def test_text_contrasts_with_the_background_actually_under_it():
             assert min(text, 255 - text) < 20, (seed, text)
         sides.add(text > under.mean())
     assert sides == {True, False}
+
+
+def test_balanced_families_are_drawn_alike_whatever_their_face_counts():
+    fonts = make(num_samples=600, balance_font_families=True)
+    family_of = {path: _font_info(path)[0][0] for path in fonts.fonts.paths}
+    counts = {}
+    for index in range(len(fonts)):
+        family = family_of[fonts.render(index)["font"]]
+        counts[family] = counts.get(family, 0) + 1
+    faces = {family: list(family_of.values()).count(family) for family in counts}
+    assert len(counts) == len(fonts.fonts.families) and max(faces.values()) > 1
+    expected = len(fonts) / len(counts)
+    assert all(abs(count - expected) < 0.5 * expected for count in counts.values()), (counts, faces)
 
 
 def test_fonts_without_a_glyph_are_not_used_for_that_text():

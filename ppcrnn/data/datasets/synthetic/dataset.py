@@ -25,7 +25,8 @@ class SyntheticDataSet(RecDataset):
     dictionary, numbers, patterns (dates, times, prices, codes). Fonts: Pillow's bundled font,
     system and matplotlib fonts, `font_dirs`, `fonts`; a font lacking a glyph is not used for that
     text. `split: eval` (default: the section's mode) draws another seed stream and only the
-    `eval_font_fraction` of fonts held out from training. `variation` tunes renderer.Variation.
+    `eval_font_fraction` of fonts held out from training; `balance_font_families` draws a font
+    family first, then a face. `variation` tunes renderer.Variation.
     build_dataset passes `mode`, `seed`, `shuffle`, `global_config`, `key_prefix`; rendering
     ignores `seed` (the loader's) so that samples depend on `render_seed` alone."""
 
@@ -34,7 +35,8 @@ class SyntheticDataSet(RecDataset):
                  text_sources: Optional[Dict[str, float]] = None, word_list: Optional[str] = None,
                  punctuation_in_image: bool = True, fonts: List[str] = (), font_dirs: List[str] = (),
                  use_system_fonts: bool = True, use_default_font: bool = True,
-                 eval_font_fraction: float = 0.2, variation: Optional[dict] = None,
+                 eval_font_fraction: float = 0.2, balance_font_families: bool = False,
+                 variation: Optional[dict] = None,
                  mode: str = "train", seed: Optional[int] = None, shuffle: bool = False,
                  global_config: Optional[dict] = None, key_prefix: str = "dataset"):
         super().__init__(transforms, mode, global_config, key_prefix)
@@ -54,10 +56,12 @@ class SyntheticDataSet(RecDataset):
         characters = set(self.texts.alphabet) | set(self.texts.renderable)
         characters |= {chr(c) for c in range(33, 127)} if punctuation_in_image else set()
         self.fonts = FontLibrary(characters, self.split, eval_font_fraction, fonts, font_dirs,
-                                 use_system_fonts, use_default_font, warn=self.logger.warning)
+                                 use_system_fonts, use_default_font, balance_font_families,
+                                 warn=self.logger.warning)
         self.variation = Variation.from_config(variation)
         self.renderer = Renderer(self.variation)
-        self.logger.info(f"{self.describe()}: {num_samples} samples per epoch, {len(self.fonts.fonts)} fonts")
+        families = f" in {len(self.fonts.families)} families, drawn family first" if balance_font_families else ""
+        self.logger.info(f"{self.describe()}: {num_samples} samples per epoch, {len(self.fonts.fonts)} fonts{families}")
 
     def describe(self) -> str:
         return f"SyntheticDataSet({self.split}, seed {self.render_seed})"

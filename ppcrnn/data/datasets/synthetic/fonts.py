@@ -91,11 +91,13 @@ class FontLibrary:
     """The fonts of one split with the characters each can draw (restricted to `characters`).
 
     `fonts` is a sorted list of (path, coverage); `pick(text, rng)` returns a path that covers
-    every non-space character of `text`, or None. PIL font objects are cached per (path, size)."""
+    every non-space character of `text`, or None: any face alike, or with `balance_families` a
+    family first (DejaVu alone has 19 faces on a typical machine), then one of its faces. PIL font
+    objects are cached per (path, size)."""
 
     def __init__(self, characters: Iterable[str], split: str = "train", eval_font_fraction: float = 0.2,
                  fonts: Iterable[str] = (), font_dirs: Iterable[str] = (), use_system_fonts: bool = True,
-                 use_default_font: bool = True, warn=print):
+                 use_default_font: bool = True, balance_families: bool = False, warn=print):
         wanted = {c for c in characters if not c.isspace()}
         paths = list(fonts)
         missing = [p for p in paths if not os.path.isfile(p)] + [d for d in font_dirs if not os.path.isdir(d)]
@@ -120,6 +122,10 @@ class FontLibrary:
         if not usable:
             raise ConfigError("SyntheticDataSet: no usable font (none found or none covers the dictionary)")
         self.fonts = self._split(sorted(usable.items()), split, eval_font_fraction, warn)
+        families: Dict[str, list] = {}
+        for font in self.fonts:
+            families.setdefault(_font_info(font[0])[0][0] if balance_families else font[0], []).append(font)
+        self.families = list(families.values())
         self._cache: Dict[tuple, ImageFont.FreeTypeFont] = {}
 
     @staticmethod
@@ -139,7 +145,8 @@ class FontLibrary:
 
     def pick(self, text: str, rng) -> Optional[str]:
         needed = {ord(c) for c in text if not c.isspace()}
-        first = self.fonts[int(rng.integers(len(self.fonts)))]
+        family = self.families[int(rng.integers(len(self.families)))]
+        first = family[int(rng.integers(len(family)))] if len(family) > 1 else family[0]
         if needed <= first[1]:
             return first[0]
         able = [path for path, coverage in self.fonts if needed <= coverage]
