@@ -5,7 +5,7 @@ Each variant is a real `tools/train.py` run (one epoch, no evaluation, its own o
 img/s is read from the log lines after the first (start-up and worker spawn excluded), summed over
 processes for data-parallel runs. The variants run one after another, so run it on an idle machine.
 
-    python bench/quickstart_speed.py                 # ~4 min on 2 cores
+    python bench/quickstart_speed.py                 # ~5 min on 2 cores
     python bench/quickstart_speed.py --samples 1600  # quicker, noisier
 """
 from __future__ import annotations
@@ -23,10 +23,12 @@ from common import REPO, print_machine_info, print_ratio_table
 BASELINE = "1 process, batches padded to their widest"
 VARIANTS: Dict[str, List[str]] = {
     BASELINE: ["Global.cpu_processes=1", "Train.loader.regroup_by_width=0", "Train.loader.num_workers=2"],
-    "1 process, regroup_by_width 4": ["Global.cpu_processes=1", "Train.loader.regroup_by_width=4",
+    "1 process, regroup_by_width 8": ["Global.cpu_processes=1", "Train.loader.regroup_by_width=8",
                                       "Train.loader.num_workers=2"],
-    "2 processes, regroup_by_width 4": ["Global.cpu_processes=2", "Train.loader.regroup_by_width=4",
-                                        "Train.loader.num_workers=1"],
+    "2 processes, regroup 8, 1 loader worker each": [
+        "Global.cpu_processes=2", "Train.loader.regroup_by_width=8", "Train.loader.num_workers=1"],
+    "2 processes, regroup 8, rendering in-process (quickstart)": [
+        "Global.cpu_processes=2", "Train.loader.regroup_by_width=8", "Train.loader.num_workers=0"],
 }
 IPS = re.compile(r"global_step: \d+,.* ips: ([0-9.]+) samples/s")
 

@@ -50,7 +50,7 @@ class WidthRegroupedLoader:
     of the same size, each padded only to max(`min_width`, its widest crop).
 
     Why: a random batch of 32 pads to nearly the widest crop (~157 px of 160 for the quickstart,
-    mean content 110), and compute grows with the padded width; sorted pools of 4 pad to ~119.
+    mean content 110), and compute grows with the padded width; sorted pools of 8 pad to ~114.
     Same number of batches and samples per epoch; fields after the image follow their images.
     `dataset`, `batch_sampler` and `len()` are the wrapped loader's (for set_epoch and schedules)."""
 
