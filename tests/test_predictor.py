@@ -13,6 +13,7 @@ from PIL import Image
 from fixtures_model import load_tool, random_weights, render_word, tiny_config
 from ppcrnn.errors import ConfigError
 from ppcrnn.inference import Recognizer, export_model, export_onnx
+from ppcrnn.inference.engines import build_engine
 from ppcrnn.inference.preprocess import MAX_WIDTH, read_image, resize_norm, stack_batch
 
 SHAPE = [3, 32, 100]
@@ -176,6 +177,15 @@ def test_onnxruntime_engine_gives_the_paddle_results(model_dir, crops, tmp_path)
     onnx_results = Recognizer(model_dir, engine="onnxruntime", cpu_threads=1)(crops)
     assert [t for t, _ in onnx_results] == [t for t, _ in paddle_results]
     np.testing.assert_allclose([s for _, s in onnx_results], [s for _, s in paddle_results], atol=1e-5)
+
+
+def test_threads_are_capped_at_the_cores(model_dir, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    model_dir = shutil.copytree(model_dir, str(tmp_path / "inference"))
+    export_onnx(model_dir)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    engine = build_engine(model_dir, "onnxruntime", cpu_threads=8)
+    assert engine.session.get_session_options().intra_op_num_threads == 2
 
 
 def test_lexicon_and_beam_decoding(model_dir, crops):

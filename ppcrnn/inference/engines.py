@@ -93,9 +93,12 @@ class OnnxEngine:
 
 def build_engine(model_dir: str, engine: str = "paddle", cpu_threads: int = 4, enable_mkldnn: bool = True,
                  use_gpu: Optional[bool] = None):
-    """An engine by name; `use_gpu=None` means "a GPU if Paddle sees one" (Paddle engine only)."""
+    """An engine by name; `use_gpu=None` means "a GPU if Paddle sees one" (Paddle engine only).
+    `cpu_threads` is capped at the machine's cores: more threads than cores made ONNX Runtime's
+    spinning pool run at half its 1-thread speed (bench/RESULTS.md, Inference speed)."""
     if engine not in ENGINES:
         raise ValueError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+    cpu_threads = max(1, min(cpu_threads, os.cpu_count() or cpu_threads))
     if engine == "paddle":
         return PaddleEngine(model_dir, cpu_threads, enable_mkldnn, gpu_available() if use_gpu is None else use_gpu)
     return OnnxEngine(model_dir, cpu_threads, bool(use_gpu))
