@@ -11,7 +11,7 @@ from ppcrnn.data import build_dataloader
 from ppcrnn.data.datasets import SyntheticDataSet
 from ppcrnn.data.datasets.synthetic.fonts import DEFAULT_FONT, FontLibrary, _font_info, _rendered_coverage
 from ppcrnn.data.datasets.synthetic.backgrounds import make_background
-from ppcrnn.data.datasets.synthetic.renderer import Renderer, Variation
+from ppcrnn.data.datasets.synthetic.renderer import LUMA_BGR, Renderer, Variation
 from ppcrnn.data.datasets.synthetic.text_sources import RESOURCES
 from ppcrnn.errors import ConfigError
 from ppcrnn.losses.feasibility import ctc_min_length
@@ -78,7 +78,7 @@ def test_text_contrasts_with_the_background_actually_under_it():
     """A gradient spans 90 luma levels under the text: the text colour keeps min_contrast from the
     lighter and the darker part alike (tint clipping may cost a few levels), on either side."""
     renderer = Renderer(Variation(min_contrast=90.0))
-    luma = np.array([0.114, 0.587, 0.299])
+    luma = LUMA_BGR
     alpha = np.zeros((32, 120, 1), np.float32)
     alpha[8:24, 10:110] = 1.0
     sides = set()

@@ -79,8 +79,9 @@ def build_dataloader(config: dict, mode: str, seed: Optional[int] = None,
     pool = int(loader.get("regroup_by_width") or 0)
     if pool < 0:
         raise ConfigError(f"{split}.loader.regroup_by_width: expected a number of batches >= 0, got {pool}")
-    if split == "Train" and pool > 1 and predictor_width(dataset):
-        data_loader = WidthRegroupedLoader(data_loader, pool, predictor_width(dataset))
+    min_width = predictor_width(dataset)
+    if split == "Train" and pool > 1 and min_width:  # fixed-width crops have nothing to regroup
+        data_loader = WidthRegroupedLoader(data_loader, pool, min_width)
     if split == "Train" and len(data_loader) == 0:
         raise DataError(f"{dataset.describe()}: {len(dataset)} usable samples make no batch of "
                         f"batch_size_per_card={batch_size} with drop_last; add data or lower the batch size")

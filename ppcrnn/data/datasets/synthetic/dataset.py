@@ -60,8 +60,10 @@ class SyntheticDataSet(RecDataset):
                                  warn=self.logger.warning)
         self.variation = Variation.from_config(variation)
         self.renderer = Renderer(self.variation)
-        families = f" in {len(self.fonts.families)} families, drawn family first" if balance_font_families else ""
-        self.logger.info(f"{self.describe()}: {num_samples} samples per epoch, {len(self.fonts.fonts)} fonts{families}")
+        fonts = f"{len(self.fonts.fonts)} fonts"
+        if balance_font_families:
+            fonts += f" in {len(self.fonts.families)} families, drawn family first"
+        self.logger.info(f"{self.describe()}: {num_samples} samples per epoch, {fonts}")
 
     def describe(self) -> str:
         return f"SyntheticDataSet({self.split}, seed {self.render_seed})"

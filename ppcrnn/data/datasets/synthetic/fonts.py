@@ -146,6 +146,7 @@ class FontLibrary:
     def pick(self, text: str, rng) -> Optional[str]:
         needed = {ord(c) for c in text if not c.isspace()}
         family = self.families[int(rng.integers(len(self.families)))]
+        # no second draw for one-face groups: unbalanced sampling draws exactly as it always did
         first = family[int(rng.integers(len(family)))] if len(family) > 1 else family[0]
         if needed <= first[1]:
             return first[0]

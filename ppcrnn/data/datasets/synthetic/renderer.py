@@ -65,8 +65,11 @@ class Variation:
         return cls(**options)
 
 
+LUMA_BGR = np.array([0.114, 0.587, 0.299])
+
+
 def _luma(colour: np.ndarray) -> float:
-    return float(colour @ np.array([0.114, 0.587, 0.299]))  # BGR
+    return float(colour @ LUMA_BGR)
 
 
 class Renderer:
@@ -148,7 +151,7 @@ class Renderer:
         the text (its 10th-90th percentile luma: gradients, noise and shadows move it), on a random
         side where it fits, else as far as it can go."""
         under = image[alpha[..., 0] > 0.5]
-        lumas = under @ np.array([0.114, 0.587, 0.299], dtype=np.float32) if len(under) else np.array([128.0])
+        lumas = under @ LUMA_BGR.astype(np.float32) if len(under) else np.array([128.0])
         low, high = np.percentile(lumas, [10, 90])
         contrast = rng.uniform(self.v.min_contrast, 255)
         sides = [luma for luma in (high + contrast, low - contrast) if 0 <= luma <= 255]
