@@ -6,7 +6,8 @@ Two ways to run the model:
 
 * `--model_dir EXPORT_DIR`: the exported model through `ppcrnn.inference.Recognizer`, i.e. what a
   deployment sees (PaddleX preprocessing: height 32, aspect ratio kept, batches sorted by aspect
-  ratio; `--engine`, `--batch_size`, `--enable_mkldnn`);
+  ratio; `--engine`, `--batch_size`, `--enable_mkldnn`); `--engine paddleocr` runs the same export
+  through PaddleOCR's own `paddleocr.TextRecognition` instead (requirements-integration.txt);
 * `-c CFG -o Global.checkpoints=PREFIX` (or Global.pretrained_model): the dygraph model through
   `tools/eval.py`'s `run_evaluation(protocol="benchmark")`, preprocessed with the config's Eval
   transforms (RecResizeImg squeezes to its width unless `eval_mode: True`), so the two can differ.
@@ -23,6 +24,7 @@ one-row table used in README.md.
     python bench/accuracy.py --model_dir output/rec/quickstart/inference
     python bench/accuracy.py -c output/rec/quickstart/config.yml \
         -o Global.checkpoints=output/rec/quickstart/best_accuracy
+    python bench/accuracy.py --model_dir ppcrnn/models/en_mv3_crnn/inference --engine paddleocr
     python bench/accuracy.py --model_dir DIR --data_dirs ../shared/data/benchmarks/svt_647 --limit 50
 """
 from __future__ import annotations
@@ -69,32 +71,47 @@ def read_set(folder: str, limit: int = 0):
     return samples
 
 
-def evaluate_export(args: argparse.Namespace, folders: List[str]) -> List[dict]:
-    """Rows {set, words, skipped, acc, norm_edit_dis} from the Recognizer on each folder."""
+def _export_predictor(args: argparse.Namespace):
+    """paths -> [(text, score)] with the export in `args.model_dir`, by ppcrnn's Recognizer or
+    by PaddleOCR's TextRecognition (`--engine paddleocr`)."""
+    if args.engine == "paddleocr":
+        import paddleocr
+        from ppcrnn.inference.inference_config import InferenceConfig
+        model = paddleocr.TextRecognition(model_name=InferenceConfig.load(args.model_dir).model_name,
+                                          model_dir=args.model_dir)
+        return lambda paths: [(r["rec_text"], float(r["rec_score"]))
+                              for r in model.predict(paths, batch_size=args.batch_size)]
     from ppcrnn.inference import Recognizer
+    recognizer = Recognizer(args.model_dir, engine=args.engine, batch_size=args.batch_size,
+                            cpu_threads=args.cpu_threads, enable_mkldnn=args.enable_mkldnn)
+    return recognizer
+
+
+def evaluate_export(args: argparse.Namespace, folders: List[str]) -> List[dict]:
+    """Rows {set, words, skipped, acc, norm_edit_dis} from the export on each folder."""
     from ppcrnn.inference.preprocess import read_image
     from ppcrnn.metrics import RecMetric
     from ppcrnn.utils.logging import get_logger
     logger = get_logger()
-    recognizer = Recognizer(args.model_dir, engine=args.engine, batch_size=args.batch_size,
-                            cpu_threads=args.cpu_threads, enable_mkldnn=args.enable_mkldnn)
+    predict = _export_predictor(args)
     metric = RecMetric(is_filter=True)
     rows = []
     for folder in folders:
-        crops, labels, skipped = [], [], 0
+        paths, labels, skipped = [], [], 0
         for path, label in read_set(folder, args.limit):
             if not protocol_text(label):
                 skipped += 1
                 logger.warning(f"{path}: label {label!r} is empty under the protocol; skipped")
                 continue
             try:
-                crops.append(read_image(path, recognizer.config.img_mode))
+                read_image(path, "BGR")  # unreadable images are counted here, not left to the engine
             except (OSError, ValueError) as exc:
                 skipped += 1
                 logger.warning(f"skipped: {exc}")
                 continue
+            paths.append(path)
             labels.append((label, 1.0))
-        predictions = recognizer(crops) if crops else []
+        predictions = predict(paths) if paths else []
         metric((predictions, labels))
         result = metric.get_metric()
         rows.append({"set": set_name(folder), "words": len(labels), "skipped": skipped, **result})
@@ -172,7 +189,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                        f"{os.path.relpath(BENCHMARKS, REPO)})")
     parser.add_argument("--limit", type=int, default=0, help="only the first N crops of each set (0: all)")
     parser.add_argument("--name", help="model name for the tables (default: the model dir or weights)")
-    parser.add_argument("--engine", default="paddle", choices=("paddle", "onnxruntime"))
+    parser.add_argument("--engine", default="paddle", choices=("paddle", "onnxruntime", "paddleocr"),
+                        help="paddle / onnxruntime: ppcrnn's Recognizer; paddleocr: paddleocr.TextRecognition")
     parser.add_argument("--batch_size", type=int, default=6, help="Recognizer batch (PaddleOCR's default 6)")
     parser.add_argument("--cpu_threads", type=int, default=4)
     parser.add_argument("--enable_mkldnn", type=lambda text: text.lower() in ("1", "true", "yes", "on"),
@@ -186,7 +204,8 @@ def main(argv=None) -> int:
     def action():
         folders = args.data_dirs or default_data_dirs()
         if args.model_dir:
-            rows, how = evaluate_export(args, folders), f"Recognizer, {args.engine}, batch {args.batch_size}"
+            runner = "paddleocr.TextRecognition" if args.engine == "paddleocr" else f"Recognizer, {args.engine}"
+            rows, how = evaluate_export(args, folders), f"{runner}, batch {args.batch_size}"
             model = args.name or args.model_dir
         else:
             rows, how = evaluate_checkpoint(args, folders), "dygraph, the config's Eval transforms"

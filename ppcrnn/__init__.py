@@ -2,6 +2,7 @@
 __version__ = "0.1.0"
 
 from . import data, losses, metrics, postprocess, training  # noqa: F401,E402  (registration side effects)
+from .model_zoo import pretrained, pretrained_dir, pretrained_names  # noqa: E402
 from .modeling import build_model  # noqa: E402
 
-__all__ = ["build_model", "__version__"]
+__all__ = ["build_model", "pretrained", "pretrained_dir", "pretrained_names", "__version__"]

@@ -135,17 +135,32 @@ def validate_transform_entry(entry: Any, where: str) -> tuple:
     return name, params or {}
 
 
+def _validate_dataset(dataset: Any, where: str) -> None:
+    """A dataset config with its transforms; a MixedDataSet's children one by one."""
+    if not isinstance(dataset, dict):
+        raise ConfigError(f"{where}: expected a mapping with name, data_dir, transforms")
+    dataset = dict(dataset)
+    if dataset.get("name") == "MixedDataSet":
+        children = dataset.get("datasets")
+        if not isinstance(children, list) or not children:
+            raise ConfigError(f"{where}.datasets: expected a list of dataset configs")
+        for i, child in enumerate(children):
+            _validate_dataset(child, f"{where}.datasets[{i}]")
+        _validate_component(R.DATASETS, dataset, where)
+        return
+    transforms = dataset.pop("transforms", None)
+    _validate_component(R.DATASETS, dataset, where)
+    if not isinstance(transforms, list) or not transforms:
+        raise ConfigError(f"{where}.transforms: expected a list of one-key mappings")
+    for i, op in enumerate(transforms):
+        validate_transform_entry(op, f"{where}.transforms.{i}")
+
+
 def _validate_split(config: dict, split: str) -> None:
     section = config[split]
     if not isinstance(section, dict) or not isinstance(section.get("dataset"), dict):
         raise ConfigError(f"{split}.dataset: missing (a mapping with name, data_dir, transforms)")
-    dataset = dict(section["dataset"])
-    transforms = dataset.pop("transforms", None)
-    _validate_component(R.DATASETS, dataset, f"{split}.dataset")
-    if not isinstance(transforms, list) or not transforms:
-        raise ConfigError(f"{split}.dataset.transforms: expected a list of one-key mappings")
-    for i, op in enumerate(transforms):
-        validate_transform_entry(op, f"{split}.dataset.transforms.{i}")
+    _validate_dataset(section["dataset"], f"{split}.dataset")
     loader = section.get("loader") or {}
     if not isinstance(loader, dict):
         raise ConfigError(f"{split}.loader: expected a mapping")

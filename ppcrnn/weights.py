@@ -19,6 +19,7 @@ import yaml
 
 from .character import DEFAULT_CHARACTERS, CharacterSet
 from .errors import ConfigError
+from .model_zoo import SHIPPED, pretrained_weights
 from .utils.logging import get_logger
 
 SUFFIX = ".pdparams"
@@ -44,7 +45,10 @@ class LoadReport:
 
 
 def weights_file(path: str) -> str:
-    """`prefix` or `prefix.pdparams` -> the existing `.pdparams` file (FileNotFoundError if absent)."""
+    """`prefix` or `prefix.pdparams` -> the existing `.pdparams` file (FileNotFoundError if absent);
+    the name of a shipped model (`en_mv3_crnn`) -> its weights inside the package."""
+    if path in SHIPPED and not os.path.exists(path):
+        return pretrained_weights(path)
     file_path = path if path.endswith(SUFFIX) else path + SUFFIX
     if not os.path.isfile(file_path):
         raise FileNotFoundError(f"weights file not found: {file_path} (from {path!r})")

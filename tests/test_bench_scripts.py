@@ -106,6 +106,16 @@ def test_accuracy_of_an_export_matches_an_independent_count(tiny_model, word_set
     check_accuracy_output(output, expected)
 
 
+@pytest.mark.integration
+def test_accuracy_through_paddleocr_text_recognition_matches_the_count(tiny_model, word_sets):
+    pytest.importorskip("paddleocr")
+    folders, expected = word_sets
+    output = run_script("bench/accuracy.py", "--model_dir", tiny_model[2], "--engine", "paddleocr",
+                        "--data_dirs", *folders)
+    assert "paddleocr.TextRecognition" in output
+    check_accuracy_output(output, expected)
+
+
 def test_accuracy_of_a_checkpoint_through_run_evaluation(tiny_model, word_sets):
     folders, expected = word_sets
     output = run_script("bench/accuracy.py", "-c", tiny_model[0], "-o", f"Global.checkpoints={tiny_model[1]}",

@@ -1,5 +1,6 @@
 """Recognise word images with an exported model: `path<TAB>text<TAB>score` per image.
 
+    python tools/predict_rec.py --model en_mv3_crnn word.png          # the shipped English model
     python tools/predict_rec.py --model_dir out/inference word.png crops/
     python tools/predict_rec.py --model_dir out/inference --labels bench/labels.txt --vis grid.png
 
@@ -20,6 +21,7 @@ from ppcrnn.data.label_file import read_pairs  # noqa: E402
 from ppcrnn.inference import Recognizer  # noqa: E402
 from ppcrnn.inference.preprocess import read_image  # noqa: E402
 from ppcrnn.inference.visualize import draw_grid  # noqa: E402
+from ppcrnn.model_zoo import pretrained_dir, pretrained_names  # noqa: E402
 from ppcrnn.utils.cli import run_tool  # noqa: E402
 from ppcrnn.utils.logging import get_logger  # noqa: E402
 
@@ -37,7 +39,9 @@ def str2bool(text: str) -> bool:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("inputs", nargs="*", help="image files and/or folders")
-    parser.add_argument("--model_dir", required=True, help="exported model folder (inference.yml inside)")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model_dir", help="exported model folder (inference.yml inside)")
+    which.add_argument("--model", choices=pretrained_names(), help="a model shipped with ppcrnn")
     parser.add_argument("--labels", help="PaddleOCR label file: relative/path<TAB>label per line")
     parser.add_argument("--engine", default="paddle", choices=("paddle", "onnxruntime"))
     parser.add_argument("--batch_size", type=int, default=6)
@@ -89,7 +93,8 @@ def run(args: argparse.Namespace) -> None:
     logger = get_logger()
     labels = read_labels(args.labels) if args.labels else {}
     paths = expand_inputs(args.inputs) if args.inputs else list(labels)  # label-file order
-    recognizer = Recognizer(args.model_dir, engine=args.engine, batch_size=args.batch_size,
+    model_dir = args.model_dir or os.path.join(pretrained_dir(args.model), "inference")
+    recognizer = Recognizer(model_dir, engine=args.engine, batch_size=args.batch_size,
                             cpu_threads=args.cpu_threads, enable_mkldnn=args.enable_mkldnn,
                             use_gpu=args.use_gpu, mode=args.decode, beam_width=args.beam_width,
                             lexicon_path=args.lexicon_path, max_edit_distance=args.max_edit_distance)

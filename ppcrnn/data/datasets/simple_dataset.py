@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import zlib
 from typing import List, Optional, Tuple, Union
 
 from ...errors import ConfigError
@@ -19,13 +20,16 @@ class SimpleDataSet(RecDataset):
 
     `ratio_list` sub-samples each file (`round(len * ratio)` lines, seeded); in train mode the
     lines are always sampled and, with `shuffle`, shuffled - PaddleOCR's exact order for a seed.
+    `holdout: {fraction: f, use: rest | held_out}` splits the lines by a stable hash of the image
+    path: a validation slice of a train set (`held_out`) that training (`rest`) never sees.
     Labels are checked when the dataset is built; each item is the transformed sample (KeepKeys'
     list, e.g. [image float32 [3, 32, 100], label int64 [25], length int64]). `mode`, `seed`,
     `shuffle` (the loader's), `global_config` and `key_prefix` are passed by build_dataset."""
 
     def __init__(self, data_dir: str, label_file_list: Union[str, List[str]], transforms: List[dict],
                  ratio_list: Union[float, List[float]] = 1.0, delimiter: str = "\t",
-                 ext_op_transform_idx: int = 2, mode: str = "train", seed: Optional[int] = None,
+                 ext_op_transform_idx: int = 2, holdout: Optional[dict] = None,
+                 mode: str = "train", seed: Optional[int] = None,
                  shuffle: bool = False, global_config: Optional[dict] = None,
                  key_prefix: str = "dataset"):
         super().__init__(transforms, mode, global_config, key_prefix)
@@ -41,6 +45,7 @@ class SimpleDataSet(RecDataset):
         self.delimiter = delimiter
         self.ext_op_transform_idx = ext_op_transform_idx  # for RecConAug-style ops; none here use it
         self.need_reset = any(r < 1 for r in ratios)
+        self.holdout = self._holdout(holdout, f"{key_prefix}.holdout")
         lines = self._sample_lines(ratios, seed)
         if self.mode == "train" and shuffle:
             random.Random(seed).shuffle(lines)
@@ -58,6 +63,17 @@ class SimpleDataSet(RecDataset):
             lines.extend(numbered)
         return lines
 
+    @staticmethod
+    def _holdout(holdout: Optional[dict], where: str) -> Optional[Tuple[float, bool]]:
+        """(fraction, keep the held-out part) from the config, or None."""
+        if not holdout:
+            return None
+        fraction, use = holdout.get("fraction"), holdout.get("use")
+        if (set(holdout) - {"fraction", "use"} or not isinstance(fraction, (int, float))
+                or not 0 < fraction < 1 or use not in ("rest", "held_out")):
+            raise ConfigError(f"{where}: expected {{fraction: 0 < f < 1, use: rest | held_out}}, got {holdout}")
+        return float(fraction), use == "held_out"
+
     def _index_line(self, label_file: str, number: int, raw: bytes) -> None:
         source = f"{label_file}:{number}"
         try:
@@ -68,11 +84,20 @@ class SimpleDataSet(RecDataset):
         if parsed is None:
             return
         path, label = parsed
+        if self.holdout is not None:
+            fraction, keep_held_out = self.holdout
+            # crc32 of the path: the same slice on every machine, whatever the line order
+            if (zlib.crc32(path.encode("utf-8")) % 10000 < fraction * 10000) != keep_held_out:
+                return
         if self._scan_label(label, f"{source} ({path})"):
             self.entries.append((path, label, f"{source} ({path})"))
 
     def describe(self) -> str:
-        return f"SimpleDataSet({', '.join(os.path.basename(p) for p in self.label_files)})"
+        # the folder too: benchmark label files are all called labels.txt
+        files = ", ".join(os.path.join(os.path.basename(os.path.dirname(os.path.abspath(p))), os.path.basename(p))
+                          for p in self.label_files)
+        part = f", {'held-out' if self.holdout[1] else 'rest'} {self.holdout[0]:g}" if self.holdout else ""
+        return f"SimpleDataSet({files}{part})"
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -22,9 +22,10 @@ class SyntheticDataSet(RecDataset):
     rendered BGR array as is). Item: KeepKeys' list, e.g. [image [3, 32, 100], label [25], length].
 
     Text: `text_sources` weights over words (shipped list or `word_list`), random strings over the
-    dictionary, numbers, patterns (dates, times, prices, codes). Fonts: Pillow's bundled font,
-    system and matplotlib fonts, `font_dirs`, `fonts`; a font lacking a glyph is not used for that
-    text. `split: eval` (default: the section's mode) draws another seed stream and only the
+    dictionary, numbers, patterns (dates, times, prices, codes); a `word<TAB>zipf` list (bundled:
+    `words_en_wordfreq.txt`) is drawn by frequency ** `word_frequency_power`. Fonts: Pillow's
+    bundled font, system and matplotlib fonts, the fonts in the Python packages `font_packages`,
+    `font_dirs`, `fonts`; a font lacking a glyph is not used for that text. `split: eval` (default: the section's mode) draws another seed stream and only the
     `eval_font_fraction` of fonts held out from training; `balance_font_families` draws a font
     family first, then a face. `variation` tunes renderer.Variation.
     build_dataset passes `mode`, `seed`, `shuffle`, `global_config`, `key_prefix`; rendering
@@ -33,7 +34,8 @@ class SyntheticDataSet(RecDataset):
     def __init__(self, transforms: List[dict], num_samples: int = 100000, render_seed: int = 0,
                  split: Optional[str] = None, fresh_each_epoch: Optional[bool] = None,
                  text_sources: Optional[Dict[str, float]] = None, word_list: Optional[str] = None,
-                 punctuation_in_image: bool = True, fonts: List[str] = (), font_dirs: List[str] = (),
+                 punctuation_in_image: bool = True, word_frequency_power: float = 0.0,
+                 fonts: List[str] = (), font_dirs: List[str] = (), font_packages: List[str] = (),
                  use_system_fonts: bool = True, use_default_font: bool = True,
                  eval_font_fraction: float = 0.2, balance_font_families: bool = False,
                  variation: Optional[dict] = None,
@@ -52,14 +54,15 @@ class SyntheticDataSet(RecDataset):
         self.render_seed = render_seed
         self.fresh_each_epoch = self.split == "train" if fresh_each_epoch is None else fresh_each_epoch
         self.epoch = 0
-        self.texts = TextSampler(self.rules, text_sources, word_list, punctuation_in_image)
+        self.texts = TextSampler(self.rules, text_sources, word_list, punctuation_in_image,
+                                 word_frequency_power)
         characters = set(self.texts.alphabet) | set(self.texts.renderable)
         characters |= {chr(c) for c in range(33, 127)} if punctuation_in_image else set()
         self.fonts = FontLibrary(characters, self.split, eval_font_fraction, fonts, font_dirs,
                                  use_system_fonts, use_default_font, balance_font_families,
-                                 warn=self.logger.warning)
+                                 warn=self.logger.warning, font_packages=font_packages)
         self.variation = Variation.from_config(variation)
-        self.renderer = Renderer(self.variation)
+        self.renderer = Renderer(self.variation, filler=self.texts.sample)
         fonts = f"{len(self.fonts.fonts)} fonts"
         if balance_font_families:
             fonts += f" in {len(self.fonts.families)} families, drawn family first"

@@ -1,13 +1,16 @@
 """Fonts for the synthetic renderer: whatever the machine has, checked for glyph coverage.
 
 Sources: Pillow's bundled font (`ImageFont.load_default`), TTF/OTF/TTC files in the system font
-folders, matplotlib's bundled fonts when matplotlib is installed, and user `font_dirs`/`fonts`.
+folders, matplotlib's bundled fonts when matplotlib is installed, the fonts inside installed Python
+packages named in `font_packages` (requirements-fonts.txt lists permissively licensed ones), and user
+`font_dirs`/`fonts`.
 Coverage comes from the font's cmap via fontTools when installed, else by comparing a rendered
 glyph with the font's missing-glyph box ("tofu"). Fonts are split train/eval by a stable hash of
 their file name, so the Eval split reads fonts the model never trained on."""
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import re
 import sys
@@ -24,7 +27,7 @@ SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~
                     "/Library/Fonts", "/System/Library/Fonts", "~/Library/Fonts")
 # Fonts whose cmap claims Latin letters but draws symbols or placeholder boxes instead.
 EXCLUDED = re.compile(r"LastResort|cmex10|cmsy10|cmmi10|cmti10|STIXSiz|STIXNonUni|Symbol|"
-                      r"Wingding|Webdings|Dingbat|Emoji", re.IGNORECASE)
+                      r"Wingding|Webdings|Dingbat|Emoji|hb-test", re.IGNORECASE)
 # A private-use code point no text font maps: its rendering is the font's missing-glyph box.
 _TOFU_PROBE = "\U000F0000"
 
@@ -38,6 +41,21 @@ def system_font_dirs() -> List[str]:
         dirs.append(os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "fonts", "ttf"))
     except ImportError:
         pass
+    return dirs
+
+
+def package_font_dirs(packages: Iterable[str]) -> List[str]:
+    """The folders of installed Python packages (import names, e.g. `font_roboto`) that hold fonts."""
+    dirs, missing = [], []
+    for name in packages:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            missing.append(name)
+        else:
+            dirs += list(spec.submodule_search_locations)
+    if missing:
+        raise ConfigError(f"font_packages: not installed: {', '.join(missing)} "
+                          f"(pip install -r requirements-fonts.txt installs the ones the configs name)")
     return dirs
 
 
@@ -97,13 +115,15 @@ class FontLibrary:
 
     def __init__(self, characters: Iterable[str], split: str = "train", eval_font_fraction: float = 0.2,
                  fonts: Iterable[str] = (), font_dirs: Iterable[str] = (), use_system_fonts: bool = True,
-                 use_default_font: bool = True, balance_families: bool = False, warn=print):
+                 use_default_font: bool = True, balance_families: bool = False, warn=print,
+                 font_packages: Iterable[str] = ()):
         wanted = {c for c in characters if not c.isspace()}
         paths = list(fonts)
         missing = [p for p in paths if not os.path.isfile(p)] + [d for d in font_dirs if not os.path.isdir(d)]
         if missing:
             raise ConfigError(f"fonts / font_dirs: not found: {', '.join(missing)}")
-        paths += find_font_files(list(font_dirs) + (system_font_dirs() if use_system_fonts else []))
+        paths += find_font_files(list(font_dirs) + package_font_dirs(font_packages)
+                                 + (system_font_dirs() if use_system_fonts else []))
         candidates = ([DEFAULT_FONT] if use_default_font else []) + sorted(set(paths))
         usable: Dict[str, FrozenSet[int]] = {}
         seen_names = set()
@@ -130,6 +150,8 @@ class FontLibrary:
 
     @staticmethod
     def _split(fonts: list, split: str, fraction: float, warn) -> list:
+        if fraction <= 0:  # nothing held out: both splits draw every font
+            return fonts
         if len(fonts) < 2:
             warn("SyntheticDataSet: only one font available; train and eval splits share it")
             return fonts

@@ -1,9 +1,11 @@
-"""Render one word crop: text mask (Pillow) -> one perspective warp that also crops -> background
-and colours -> blur / noise / JPEG. All randomness comes from the `rng` passed in."""
+"""Render one word crop: text mask (Pillow; optional neighbouring words, outline, curved baseline)
+-> one perspective warp that also crops -> background and colours -> blur / noise / JPEG. All
+randomness comes from the `rng` passed in; an option at probability 0 draws no random number, so
+adding options leaves earlier configs' samples unchanged."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import cv2
 import numpy as np
@@ -16,7 +18,11 @@ from .backgrounds import KINDS, make_background
 @dataclasses.dataclass
 class Variation:
     """Probabilities and ranges of every variation (the `variation:` mapping of the config).
-    Sizes are in pixels of the rendered text, margins in line heights (negative cuts into it)."""
+    Sizes are in pixels of the rendered text, margins in line heights (negative cuts into it).
+    `outline`: a rim of another colour around the glyphs; `curve`: the baseline bent into an arc
+    or a wave of up to `max_curve` line heights; `neighbours`: words drawn left/right and lines
+    above/below at a small gap, so a tight crop holds fragments of them as real word crops do;
+    `vivid_colour`: a saturated background colour instead of a muted tint."""
     font_size: List[int] = (18, 44)
     rotate_prob: float = 0.3
     max_rotate_deg: float = 4.0
@@ -27,6 +33,10 @@ class Variation:
     spacing_prob: float = 0.15
     max_spacing: float = 0.25
     stroke_prob: float = 0.1
+    outline_prob: float = 0.0
+    curve_prob: float = 0.0
+    max_curve: float = 0.35
+    neighbours_prob: float = 0.0
     margin_y: List[float] = (-0.06, 0.35)
     margin_x: List[float] = (-0.03, 0.6)
     backgrounds: Dict[str, float] = dataclasses.field(
@@ -36,6 +46,8 @@ class Variation:
     blur_prob: float = 0.3
     max_blur_sigma: float = 1.5
     downscale_prob: float = 0.2
+    downscale_factor: List[float] = (0.35, 0.8)
+    vivid_colour_prob: float = 0.0
     noise_prob: float = 0.3
     max_noise_std: float = 12.0
     jpeg_prob: float = 0.3
@@ -72,38 +84,90 @@ def _luma(colour: np.ndarray) -> float:
     return float(colour @ LUMA_BGR)
 
 
-class Renderer:
-    """`render(text, font, rng) -> uint8 [h, w, 3]` BGR crop of `text` drawn with `font`."""
+def _hit(probability: float, rng) -> bool:
+    """True with `probability`; draws nothing at 0 (see the module docstring)."""
+    return probability > 0 and rng.random() < probability
 
-    def __init__(self, variation: Variation):
+
+class Renderer:
+    """`render(text, font, rng) -> uint8 [h, w, 3]` BGR crop of `text` drawn with `font`.
+    `filler(rng) -> str` gives the neighbouring words (variation.neighbours_prob)."""
+
+    def __init__(self, variation: Variation, filler: Optional[Callable] = None):
         self.v = variation
+        self.filler = filler
         names = [k for k, w in variation.backgrounds.items() if w > 0]
         weights = np.array([variation.backgrounds[k] for k in names], dtype=np.float64)
         self.background_kinds, self.background_p = names, weights / weights.sum()
 
     def _mask(self, text: str, font, rng) -> tuple:
-        """uint8 mask with the text, and the line box (x0, y0, x1, y1) in mask coordinates."""
+        """uint8 mask [h, w] (or [h, w, 2]: fill, outline) with the text and any neighbours, and the
+        text's line box (x0, y0, x1, y1) in mask coordinates."""
         v = self.v
         size = font.size
         # bolding in proportion to the glyphs: a fixed 2 px turned small bold faces into blobs
         stroke = max(1, round(size * rng.uniform(0.02, 0.05))) if rng.random() < v.stroke_prob else 0
         spacing = rng.uniform(0.05, v.max_spacing) * size if rng.random() < v.spacing_prob else 0.0
+        outline = max(1, round(size * rng.uniform(0.04, 0.1))) if _hit(v.outline_prob, rng) else 0
         ascent, descent = font.getmetrics()
+        line_h = ascent + descent
         advances = [font.getlength(c) + spacing for c in text] if spacing else None
         width = int(np.ceil(sum(advances) if spacing else font.getlength(text))) + 2 * stroke
-        pad = size
-        mask = Image.new("L", (width + 2 * pad, ascent + descent + 2 * pad), 0)
-        draw = ImageDraw.Draw(mask)
-        # stroke options only when stroking: with a stroke_fill Pillow renders the text twice
-        style = {"stroke_width": stroke, "stroke_fill": 255} if stroke else {}
-        if spacing:
-            x = float(pad)
-            for char, advance in zip(text, advances):
-                draw.text((x, pad), char, fill=255, font=font, **style)
-                x += advance
+        pad_x = pad_y = size + outline
+        lines = []  # (x, y, text) of neighbouring words, relative to the text's origin
+        if self.filler is not None and _hit(v.neighbours_prob, rng):
+            gap = rng.uniform(0.25, 0.7) * size
+            for side in ("left", "right", "above", "below"):
+                if rng.random() < 0.5:
+                    continue
+                other = self.filler(rng)
+                other_w = font.getlength(other)
+                if side == "left":
+                    lines.append((-gap - other_w, 0, other))
+                elif side == "right":
+                    lines.append((width + gap, 0, other))
+                else:
+                    shift = rng.uniform(-0.5, 0.5) * width
+                    lines.append((shift, (-1 if side == "above" else 1) * (line_h + gap * 0.5), other))
+            pad_x += int(max([0] + [max(-x, x + font.getlength(t) - width) for x, _, t in lines]))
+            pad_y += int(line_h + gap) if any(y for _, y, _ in lines) else 0
+        shape = (width + 2 * pad_x, line_h + 2 * pad_y)
+        layers = []
+        for widen in ([stroke, stroke + outline] if outline else [stroke]):
+            layer = Image.new("L", shape, 0)
+            draw = ImageDraw.Draw(layer)
+            # stroke options only when stroking: with a stroke_fill Pillow renders the text twice
+            style = {"stroke_width": widen, "stroke_fill": 255} if widen else {}
+            if spacing:
+                x = float(pad_x)
+                for char, advance in zip(text, advances):
+                    draw.text((x, pad_y), char, fill=255, font=font, **style)
+                    x += advance
+            else:
+                draw.text((pad_x, pad_y), text, fill=255, font=font, **style)
+            for x, y, other in lines:
+                draw.text((pad_x + x, pad_y + y), other, fill=255, font=font, **style)
+            layers.append(np.asarray(layer))
+        mask = layers[0] if len(layers) == 1 else np.dstack(layers)
+        box = (pad_x, pad_y, pad_x + width, pad_y + line_h)
+        if _hit(v.curve_prob, rng):
+            mask, box = self._curve(mask, box, rng)
+        return mask, box
+
+    def _curve(self, mask: np.ndarray, box: tuple, rng) -> tuple:
+        """Bend the baseline: an arc (either way) or a sine wave, shifting columns vertically."""
+        x0, y0, x1, y1 = box
+        amplitude = rng.uniform(0.1, 1.0) * self.v.max_curve * (y1 - y0) * rng.choice([-1, 1])
+        across = (np.arange(mask.shape[1], dtype=np.float32) - x0) / max(x1 - x0, 1)
+        if rng.random() < 0.6:
+            shift = amplitude * (4 * (across - 0.5) ** 2 - 1)
         else:
-            draw.text((pad, pad), text, fill=255, font=font, **style)
-        return np.asarray(mask), (pad, pad, pad + width, pad + ascent + descent)
+            shift = amplitude * np.sin(2 * np.pi * (across * rng.uniform(0.5, 1.2) + rng.uniform(0, 1)))
+        map_x = np.broadcast_to(np.arange(mask.shape[1], dtype=np.float32), mask.shape[:2])
+        map_y = np.arange(mask.shape[0], dtype=np.float32)[:, None] - shift[None, :].astype(np.float32)
+        bent = cv2.remap(mask, np.ascontiguousarray(map_x), map_y, cv2.INTER_LINEAR)
+        inside = shift[int(x0):int(x1)] if x1 > x0 else shift
+        return bent, (x0, y0 + float(inside.min()), x1, y1 + float(inside.max()))
 
     def _geometry(self, box: tuple, rng) -> np.ndarray:
         """Homography: rotation, shear and a corner jitter about the line box centre."""
@@ -143,7 +207,10 @@ class Renderer:
         return shift @ matrix, width, height
 
     def _background_colour(self, rng) -> np.ndarray:
-        """A muted tint: a grey level plus a random colour cast."""
+        """A muted tint: a grey level plus a random colour cast; or a vivid colour."""
+        if _hit(self.v.vivid_colour_prob, rng):
+            hsv = np.uint8([[[rng.integers(0, 180), rng.integers(90, 230), rng.integers(60, 240)]]])
+            return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0].astype(np.float64)
         return np.clip(rng.uniform(0, 255) + rng.uniform(-1, 1, 3) * rng.uniform(0, 90), 0, 255)
 
     def _text_colour(self, image: np.ndarray, alpha: np.ndarray, rng) -> np.ndarray:
@@ -166,14 +233,17 @@ class Renderer:
         v = self.v
         mask, box = self._mask(text, font, rng)
         matrix, width, height = self._crop(self._geometry(box, rng), box, rng)
-        alpha = cv2.warpPerspective(mask, matrix, (width, height), flags=cv2.INTER_LINEAR)
-        alpha = alpha.astype(np.float32)[..., None] / 255.0
+        warped = cv2.warpPerspective(mask, matrix, (width, height), flags=cv2.INTER_LINEAR)
+        warped = warped.astype(np.float32).reshape(height, width, -1) / 255.0
+        alpha, rim = warped[..., :1], warped[..., 1:]
         kind = self.background_kinds[int(rng.choice(len(self.background_kinds), p=self.background_p))]
         image = make_background(kind, height, width, self._background_colour(rng), rng)
         if rng.random() < v.shadow_prob:
             offset = rng.integers(1, max(2, height // 12) + 1, size=2)
-            shadow = np.roll(alpha, tuple(int(o) for o in offset), axis=(0, 1))
+            shadow = np.roll(rim if rim.size else alpha, tuple(int(o) for o in offset), axis=(0, 1))
             image = image * (1 - 0.5 * shadow)
+        if rim.size:  # the outline takes a colour apart from the background, the fill one apart from it
+            image = image * (1 - rim) + self._text_colour(image, rim, rng).astype(np.float32) * rim
         foreground = self._text_colour(image, alpha, rng)
         image = image * (1 - alpha) + foreground.astype(np.float32) * alpha
         image = np.clip(image, 0, 255).astype(np.uint8)
@@ -183,7 +253,7 @@ class Renderer:
         v = self.v
         height, width = image.shape[:2]
         if rng.random() < v.downscale_prob and height > 12:
-            factor = rng.uniform(0.35, 0.8)
+            factor = rng.uniform(*v.downscale_factor)
             small = cv2.resize(image, (max(1, int(width * factor)), max(1, int(height * factor))),
                                interpolation=cv2.INTER_AREA)
             image = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)

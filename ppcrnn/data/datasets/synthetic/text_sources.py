@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
 
 from ....errors import ConfigError
 from ...label_rules import LabelRules
@@ -20,21 +22,32 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_TRIES = 20
 
 
-def load_words(path: Optional[str] = None) -> List[str]:
+def load_words(path: Optional[str] = None) -> Tuple[List[str], Optional[np.ndarray]]:
     """Words of `path` (one per line), or of the bundled lists; a bare name such as
-    `words_common.txt` that is not a file here is looked up among the bundled lists."""
+    `words_common.txt` that is not a file here is looked up among the bundled lists. Lines may be
+    `word<TAB>zipf` (log10 of the frequency per billion words, as `words_en_wordfreq.txt`): then the
+    zipf values come back too (None when any line lacks one)."""
     if path and not os.path.isfile(path) and os.path.isfile(os.path.join(RESOURCES, path)):
         path = os.path.join(RESOURCES, path)
     paths = [path] if path else [os.path.join(RESOURCES, name) for name in DEFAULT_WORD_LISTS]
-    words = []
+    words, zipfs = [], []
     for file in paths:
         if not os.path.isfile(file):
             raise ConfigError(f"word_list: file not found: {file} (bundled lists: {', '.join(DEFAULT_WORD_LISTS)})")
         with open(file, encoding="utf-8") as handle:
-            words += [line.strip() for line in handle if line.strip()]
+            for number, line in enumerate(handle, 1):
+                word, _, zipf = line.strip().partition("\t")
+                if not word:
+                    continue
+                try:
+                    zipfs.append(float(zipf) if zipf else None)
+                except ValueError:
+                    raise ConfigError(f"word_list: {file}:{number}: expected word<TAB>zipf frequency, "
+                                      f"got {line.strip()!r}") from None
+                words.append(word)
     if not words:
         raise ConfigError(f"word_list: no words in {', '.join(paths)}")
-    return words
+    return words, None if None in zipfs else np.array(zipfs)
 
 
 class TextSampler:
@@ -43,10 +56,13 @@ class TextSampler:
     Characters outside the dictionary are removed, except punctuation and symbols when
     `punctuation_in_image` (then drawn but dropped from the label by CTCLabelEncode, as a 0-9a-z
     model must learn to ignore them). With the default lower-casing dictionary the text keeps
-    mixed case in the image."""
+    mixed case in the image. Words are drawn uniformly, or with a frequency list in proportion to
+    frequency ** `word_frequency_power` (0: uniform; 1: as often as in running text, where 'the'
+    alone would be 5 %)."""
 
     def __init__(self, rules: LabelRules, weights: Optional[Dict[str, float]] = None,
-                 word_list: Optional[str] = None, punctuation_in_image: bool = True):
+                 word_list: Optional[str] = None, punctuation_in_image: bool = True,
+                 word_frequency_power: float = 0.0):
         weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
         unknown = sorted(set(weights) - set(DEFAULT_WEIGHTS))
         if unknown or not weights or min(weights.values()) < 0 or sum(weights.values()) <= 0:
@@ -56,7 +72,11 @@ class TextSampler:
         self.sources = [name for name in weights if weights[name] > 0]
         total = sum(weights[name] for name in self.sources)
         self.probabilities = [weights[name] / total for name in self.sources]
-        self.words = load_words(word_list) if "words" in self.sources else []
+        self.words, zipfs = load_words(word_list) if "words" in self.sources else ([], None)
+        self.word_cdf = None
+        if zipfs is not None and word_frequency_power > 0:
+            weights = 10.0 ** ((zipfs - zipfs.max()) * word_frequency_power)
+            self.word_cdf = np.cumsum(weights) / weights.sum()
         self.punctuation_in_image = punctuation_in_image
         charset = rules.charset
         self.in_dict = set(charset.characters[1:])
@@ -91,7 +111,11 @@ class TextSampler:
     # ---- sources --------------------------------------------------------------------------
     def _words(self, rng) -> str:
         count = int(rng.integers(2, 4)) if self.space and rng.random() < 0.25 else 1
-        words = [self.words[int(rng.integers(len(self.words)))] for _ in range(count)]
+        if self.word_cdf is None:
+            words = [self.words[int(rng.integers(len(self.words)))] for _ in range(count)]
+        else:  # searchsorted on the cumulative weights: O(log n) per word
+            picks = np.minimum(np.searchsorted(self.word_cdf, rng.random(count)), len(self.words) - 1)
+            words = [self.words[int(i)] for i in picks]
         text = " ".join(words)
         style = rng.random()
         styled = text.upper() if style < 0.2 else text.title() if style < 0.45 else (
