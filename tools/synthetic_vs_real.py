@@ -5,8 +5,8 @@
 
 Left: the first `-n` samples of the config's Train SyntheticDataSet (the first one inside a
 MixedDataSet), as rendered (before resizing); right: `-n` crops of a PaddleOCR label file, evenly
-spread over it. Both at the same height, labels underneath. Writes a PNG (keep pictures holding
-benchmark crops out of the repository)."""
+spread over it (without `--real`, the synthetic side alone: docs/synthetic_en.png). Both at the same
+height, labels underneath. Writes a PNG (keep pictures holding benchmark crops out of the repository)."""
 import argparse
 import os
 import sys
@@ -64,7 +64,7 @@ def panel(samples: list, title: str, columns: int) -> Image.Image:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", required=True, help="config whose Train set holds a SyntheticDataSet")
-    parser.add_argument("--real", required=True, help="PaddleOCR label file of real crops")
+    parser.add_argument("--real", help="PaddleOCR label file of real crops (default: synthetic only)")
     parser.add_argument("-n", "--num", type=int, default=40, help="crops per side")
     parser.add_argument("--columns", type=int, default=4, help="columns per side")
     parser.add_argument("-o", "--output", default="output/synthetic_vs_real.png")
@@ -72,10 +72,12 @@ def main(argv=None) -> int:
     def action():
         left = panel(synthetic_samples(args.config, args.num), f"synthetic ({os.path.basename(args.config)})",
                      args.columns)
-        right = panel(real_samples(args.real, args.num), f"real ({os.path.relpath(args.real)})", args.columns)
-        sheet = Image.new("RGB", (left.width + right.width + 20, max(left.height, right.height)), (230, 230, 230))
-        sheet.paste(left, (0, 0))
-        sheet.paste(right, (left.width + 20, 0))
+        sheet = left
+        if args.real:
+            right = panel(real_samples(args.real, args.num), f"real ({os.path.relpath(args.real)})", args.columns)
+            sheet = Image.new("RGB", (left.width + right.width + 20, max(left.height, right.height)), (230, 230, 230))
+            sheet.paste(left, (0, 0))
+            sheet.paste(right, (left.width + 20, 0))
         os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
         sheet.save(args.output)
         print(f"wrote {args.output}")

@@ -9,6 +9,12 @@ from ...registry import DATASETS
 from ..width_batches import predictor_width
 
 
+def batch_layout(dataset) -> tuple:
+    """What samples must share to be batched: each resize's image_shape and predictor width."""
+    shapes = tuple(tuple(op.image_shape) for op in getattr(dataset, "ops", []) if hasattr(op, "image_shape"))
+    return shapes, predictor_width(dataset)
+
+
 @DATASETS.register
 class MixedDataSet:
     """One epoch holds every sample of each dataset in `datasets` (each a dataset config with its
@@ -35,7 +41,7 @@ class MixedDataSet:
                                                 global_config=global_config, key_prefix=where))
         first = self.children[0]
         for i, child in enumerate(self.children[1:], 1):
-            if child.keep_keys != first.keep_keys or predictor_width(child) != predictor_width(first):
+            if child.keep_keys != first.keep_keys or batch_layout(child) != batch_layout(first):
                 raise ConfigError(f"{key_prefix}.datasets[{i}]: its KeepKeys / RecResizeImg differ from "
                                   f"datasets[0]'s; a batch must hold alike samples")
         self.repeats = repeats

@@ -2,7 +2,7 @@
 
 Sources: Pillow's bundled font (`ImageFont.load_default`), TTF/OTF/TTC files in the system font
 folders, matplotlib's bundled fonts when matplotlib is installed, the fonts inside installed Python
-packages named in `font_packages` (requirements-fonts.txt lists permissively licensed ones), and user
+packages named in `font_packages` (requirements.txt installs permissively licensed ones), and user
 `font_dirs`/`fonts`.
 Coverage comes from the font's cmap via fontTools when installed, else by comparing a rendered
 glyph with the font's missing-glyph box ("tofu"). Fonts are split train/eval by a stable hash of
@@ -48,14 +48,17 @@ def package_font_dirs(packages: Iterable[str]) -> List[str]:
     """The folders of installed Python packages (import names, e.g. `font_roboto`) that hold fonts."""
     dirs, missing = [], []
     for name in packages:
-        spec = importlib.util.find_spec(name)
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):  # a dotted name whose parent is missing, or an empty name
+            spec = None
         if spec is None or not spec.submodule_search_locations:
             missing.append(name)
         else:
             dirs += list(spec.submodule_search_locations)
     if missing:
-        raise ConfigError(f"font_packages: not installed: {', '.join(missing)} "
-                          f"(pip install -r requirements-fonts.txt installs the ones the configs name)")
+        raise ConfigError(f"font_packages: not installed (or not a package): {', '.join(missing)} "
+                          f"(pip install -r requirements.txt installs the ones the configs name)")
     return dirs
 
 
