@@ -140,6 +140,7 @@ def test_a_loader_batches_every_mixed_sample(two_files):
     ([1, 2, 3], r"Train\.dataset\.repeats: expected 2 whole numbers"),
     ([1, 0], r"Train\.dataset\.repeats"),
     ([1, 1.5], r"Train\.dataset\.repeats"),
+    ([True, 1], r"Train\.dataset\.repeats"),
 ])
 def test_bad_repeats_name_the_key(two_files, repeats, match):
     root, a, b = two_files
@@ -317,3 +318,7 @@ def test_holdout_that_is_not_a_mapping_is_a_config_error(crops):
     root, _ = crops
     with pytest.raises(ConfigError, match=r"Train\.dataset\.holdout: expected"):
         build_dataset(config(simple(root, root / "all.txt", holdout=0.2)), "Train")
+    with pytest.raises(ConfigError, match=r"dataset\.holdout: expected .*got 0\.2"):  # built in Python, not from a config
+        spec = simple(root, root / "all.txt")
+        SimpleDataSet(data_dir=spec["data_dir"], label_file_list=spec["label_file_list"],
+                      transforms=spec["transforms"], holdout=0.2)

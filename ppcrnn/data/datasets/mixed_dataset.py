@@ -30,7 +30,7 @@ class MixedDataSet:
         if not datasets or not isinstance(datasets, list):
             raise ConfigError(f"{key_prefix}.datasets: expected a list of dataset configs")
         repeats = [1] * len(datasets) if repeats is None else list(repeats)
-        if len(repeats) != len(datasets) or any(not isinstance(r, int) or r < 1 for r in repeats):
+        if len(repeats) != len(datasets) or any(type(r) is not int or r < 1 for r in repeats):
             raise ConfigError(f"{key_prefix}.repeats: expected {len(datasets)} whole numbers >= 1, got {repeats}")
         self.children = []
         for i, child in enumerate(datasets):

@@ -68,10 +68,10 @@ class SimpleDataSet(RecDataset):
         """(fraction, keep the held-out part) from the config, or None."""
         if not holdout:
             return None
-        fraction, use = holdout.get("fraction"), holdout.get("use")
-        if (set(holdout) - {"fraction", "use"} or not isinstance(fraction, (int, float))
-                or not 0 < fraction < 1 or use not in ("rest", "held_out")):
-            raise ConfigError(f"{where}: expected {{fraction: 0 < f < 1, use: rest | held_out}}, got {holdout}")
+        fraction, use = (holdout.get("fraction"), holdout.get("use")) if isinstance(holdout, dict) else (None, None)
+        if (use not in ("rest", "held_out") or set(holdout) - {"fraction", "use"}
+                or not isinstance(fraction, (int, float)) or not 0 < fraction < 1):
+            raise ConfigError(f"{where}: expected {{fraction: 0 < f < 1, use: rest | held_out}}, got {holdout!r}")
         return float(fraction), use == "held_out"
 
     def _index_line(self, label_file: str, number: int, raw: bytes) -> None:
