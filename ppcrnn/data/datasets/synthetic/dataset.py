@@ -22,7 +22,8 @@ class SyntheticDataSet(RecDataset):
     rendered BGR array as is). Item: KeepKeys' list, e.g. [image [3, 32, 100], label [25], length].
 
     Text: `text_sources` weights over words (shipped list or `word_list`), random strings over the
-    dictionary, numbers, patterns (dates, times, prices, codes); a `word<TAB>zipf` list (bundled:
+    dictionary, numbers, patterns (dates, times, prices, codes) and, when weighted, prices as shop
+    signs write them (₹/Rs./$ before, /- after); a `word<TAB>zipf` list (bundled:
     `words_en_wordfreq.txt`) is drawn by frequency ** `word_frequency_power`. Fonts: Pillow's
     bundled font, system and matplotlib fonts, the fonts in the Python packages `font_packages`,
     `font_dirs`, `fonts`; a font lacking a glyph is not used for that text. `split: eval` (default: the section's mode) draws another seed stream and only the
@@ -57,7 +58,7 @@ class SyntheticDataSet(RecDataset):
         self.texts = TextSampler(self.rules, text_sources, word_list, punctuation_in_image,
                                  word_frequency_power)
         characters = set(self.texts.alphabet) | set(self.texts.renderable)
-        characters |= {chr(c) for c in range(33, 127)} if punctuation_in_image else set()
+        characters |= {chr(c) for c in range(33, 127)} | self.texts.symbols if punctuation_in_image else set()
         self.fonts = FontLibrary(characters, self.split, eval_font_fraction, fonts, font_dirs,
                                  use_system_fonts, use_default_font, balance_font_families,
                                  warn=self.logger.warning, font_packages=font_packages)

@@ -88,11 +88,16 @@ def _cmap_coverage(path: str) -> Optional[FrozenSet[int]]:
         from fontTools.ttLib import TTFont
     except ImportError:
         return None
+    from fontTools import agl
     font = TTFont(path, lazy=True, fontNumber=0)
     try:
-        return frozenset(font.getBestCmap() or {})
+        cmap = font.getBestCmap() or {}
     finally:
         font.close()
+    # Some fonts (matplotlib's TeX-encoded cm*10) map Latin-1 code points to other glyphs, '£' to
+    # 'Theta': beyond ASCII, a code point whose glyph is named after another character is not drawn.
+    return frozenset(point for point, glyph in cmap.items()
+                     if point < 128 or agl.toUnicode(glyph) in ("", chr(point)))
 
 
 def _rendered_coverage(path: str, characters: Iterable[str]) -> FrozenSet[int]:

@@ -14,9 +14,13 @@ from ...label_rules import LabelRules
 RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))), "resources")
 DEFAULT_WORD_LISTS = ("words_common.txt", "words_web2_sample.txt")
-DEFAULT_WEIGHTS = {"words": 0.5, "random": 0.2, "numbers": 0.15, "patterns": 0.15}
+# "prices" is off unless a config weights it, so configs without it draw the texts they always drew.
+DEFAULT_WEIGHTS = {"words": 0.5, "random": 0.2, "numbers": 0.15, "patterns": 0.15, "prices": 0.0}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 CURRENCIES = ("$", "€", "£", "¥")
+# How shop signs and price tags write an amount: a sign or "Rs." before it, "/-" after it (India).
+PRICE_PREFIXES = ("₹", "₹ ", "Rs.", "Rs. ", "Rs", "$", "€", "£")
+PRICE_SUFFIXES = ("", "", "", "/-", ".00", "/-only")
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Tries before falling back to a random string over the dictionary, which always fits.
 MAX_TRIES = 20
@@ -78,6 +82,9 @@ class TextSampler:
             weights = 10.0 ** ((zipfs - zipfs.max()) * word_frequency_power)
             self.word_cdf = np.cumsum(weights) / weights.sum()
         self.punctuation_in_image = punctuation_in_image
+        # Signs beyond ASCII that the sources write; fonts must be checked for them to be drawn.
+        self.symbols = set("".join(CURRENCIES + PRICE_PREFIXES)) - set(map(chr, range(128))) \
+            if punctuation_in_image else set()
         charset = rules.charset
         self.in_dict = set(charset.characters[1:])
         alphabet = sorted(c for c in self.in_dict if not c.isspace())
@@ -146,6 +153,11 @@ class TextSampler:
         if kind == 4:
             return f"{value % 1000}%"
         return str(value).zfill(int(rng.integers(3, 8)))
+
+    def _prices(self, rng) -> str:
+        amount = str(int(rng.integers(1, 10 ** int(rng.integers(1, 6)))))
+        prefix = PRICE_PREFIXES[int(rng.integers(len(PRICE_PREFIXES)))]
+        return prefix + amount + PRICE_SUFFIXES[int(rng.integers(len(PRICE_SUFFIXES)))]
 
     def _patterns(self, rng) -> str:
         day, month, year = int(rng.integers(1, 29)), int(rng.integers(1, 13)), int(rng.integers(1950, 2040))
