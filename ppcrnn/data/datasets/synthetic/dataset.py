@@ -26,9 +26,10 @@ class SyntheticDataSet(RecDataset):
     signs write them (₹/Rs./$ before, /- after); a `word<TAB>zipf` list (bundled:
     `words_en_wordfreq.txt`) is drawn by frequency ** `word_frequency_power`. Fonts: Pillow's
     bundled font, system and matplotlib fonts, the fonts in the Python packages `font_packages`,
-    `font_dirs`, `fonts`; a font lacking a glyph is not used for that text. `split: eval` (default: the section's mode) draws another seed stream and only the
-    `eval_font_fraction` of fonts held out from training; `balance_font_families` draws a font
-    family first, then a face. `variation` tunes renderer.Variation.
+    `font_dirs`, `fonts`; a font lacking a glyph is not used for that text. `split: eval` (default:
+    the section's mode) draws another seed stream and only the `eval_font_fraction` of fonts held
+    out from training; `balance_font_families` draws a font family first, then a face. `variation`
+    tunes renderer.Variation.
     build_dataset passes `mode`, `seed`, `shuffle`, `global_config`, `key_prefix`; rendering
     ignores `seed` (the loader's) so that samples depend on `render_seed` alone."""
 

@@ -85,10 +85,10 @@ def _font_info(path: str) -> Tuple[tuple, Optional[FrozenSet[int]]]:
 
 def _cmap_coverage(path: str) -> Optional[FrozenSet[int]]:
     try:
+        from fontTools import agl
         from fontTools.ttLib import TTFont
     except ImportError:
         return None
-    from fontTools import agl
     font = TTFont(path, lazy=True, fontNumber=0)
     try:
         cmap = font.getBestCmap() or {}

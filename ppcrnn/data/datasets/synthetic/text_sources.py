@@ -20,7 +20,7 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 CURRENCIES = ("$", "€", "£", "¥")
 # How shop signs and price tags write an amount: a sign or "Rs." before it, "/-" after it (India).
 PRICE_PREFIXES = ("₹", "₹ ", "Rs.", "Rs. ", "Rs", "$", "€", "£")
-PRICE_SUFFIXES = ("", "", "", "/-", ".00", "/-only")
+PRICE_SUFFIXES = ("", "", "", "/-", ".00", "/-only")  # half of the amounts bare
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Tries before falling back to a random string over the dictionary, which always fits.
 MAX_TRIES = 20
