@@ -40,7 +40,7 @@ def test_names_and_unknown_name():
 def test_shipped_model_reads_rendered_words(crops):
     results = ppcrnn.pretrained(NAME, cpu_threads=1)(crops)
     read = [text for text, _ in results]
-    assert sum(text == word for text, word in zip(read, WORDS)) >= 7, read  # 9 measured ('opcn'); the quickstart reads 3
+    assert sum(text == word for text, word in zip(read, WORDS)) >= 8, read  # 9 measured ('opcn'); the quickstart reads 3
     assert all(0 < score <= 1 for _, score in results)
 
 
