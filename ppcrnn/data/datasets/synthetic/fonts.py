@@ -25,9 +25,11 @@ DEFAULT_FONT = "<pillow-default>"
 FONT_EXTENSIONS = (".ttf", ".otf", ".ttc")
 SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "~/.local/share/fonts",
                     "/Library/Fonts", "/System/Library/Fonts", "~/Library/Fonts")
-# Fonts whose cmap claims Latin letters but draws symbols or placeholder boxes instead.
+# Fonts whose cmap claims Latin letters but draws symbols or placeholder boxes instead, and display
+# faces (deckr-fonts' Monofett and Sixtyfour) whose letters are not legible at a 32-pixel height.
 EXCLUDED = re.compile(r"LastResort|cmex10|cmsy10|cmmi10|cmti10|STIXSiz|STIXNonUni|Symbol|"
-                      r"Wingding|Webdings|Dingbat|Emoji|hb-test", re.IGNORECASE)
+                      r"Wingding|Webdings|Dingbat|Emoji|Awesome|Monofett|Sixtyfour|hb-test", re.IGNORECASE)
+_CJK_REGION = re.compile(r" (JP|KR|SC|TC|HK)$")
 # A private-use code point no text font maps: its rendering is the font's missing-glyph box.
 _TOFU_PROBE = "\U000F0000"
 
@@ -81,6 +83,11 @@ def _font_info(path: str) -> Tuple[tuple, Optional[FrozenSet[int]]]:
     """(family, style) and the cmap's code points (None without fontTools); read once per file."""
     name = load_font(path, 24).getname()
     return name, None if path == DEFAULT_FONT else _cmap_coverage(path)
+
+
+def family_key(path: str) -> str:
+    """The font's family name, regional CJK cuts folded in (Noto Sans JP/KR/SC draw Noto Sans' Latin)."""
+    return _CJK_REGION.sub("", _font_info(path)[0][0])
 
 
 def _cmap_coverage(path: str) -> Optional[FrozenSet[int]]:
@@ -152,7 +159,7 @@ class FontLibrary:
         self.fonts = self._split(sorted(usable.items()), split, eval_font_fraction, warn)
         families: Dict[str, list] = {}
         for font in self.fonts:
-            families.setdefault(_font_info(font[0])[0][0] if balance_families else font[0], []).append(font)
+            families.setdefault(family_key(font[0]) if balance_families else font[0], []).append(font)
         self.families = list(families.values())
         self._cache: Dict[tuple, ImageFont.FreeTypeFont] = {}
 
