@@ -101,10 +101,20 @@ def _as_tensor(value, like: paddle.Tensor) -> paddle.Tensor:
     return tensor.astype(like.dtype) if tensor.dtype != like.dtype else tensor
 
 
+def load_state(model: paddle.nn.Layer, state: dict, source: str, purpose: str, logger=None) -> LoadReport:
+    """Load an in-memory state dict (e.g. averaged weights) as a `.pdparams` file loads: matching
+    keys and shapes, nn.LSTM's two names for one tensor; `source` names it in the report."""
+    return _apply(model, state, source, None, logger or get_logger(), purpose)
+
+
 def _load(model, file_path: str, characters, logger, purpose: str) -> LoadReport:
     state = paddle.load(file_path)
     if not isinstance(state, dict):
         raise ValueError(f"{file_path}: expected a state dict, got {type(state).__name__}")
+    return _apply(model, state, file_path, characters, logger, purpose)
+
+
+def _apply(model, state: dict, file_path: str, characters, logger, purpose: str) -> LoadReport:
     model_state = model.state_dict()
     report = LoadReport(file_path)
     growth = _plan_growth(model_state, state, file_path, characters, logger)

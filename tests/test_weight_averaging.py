@@ -22,7 +22,7 @@ import average_weights as average_tool  # noqa: E402
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    """(config file, config, two weight prefixes of the same tiny architecture, different values)."""
+    """(config file, two weight prefixes of the same tiny architecture with different values)."""
     root = tmp_path_factory.mktemp("averaging")
     render_word_set(root / "words", 16, seed=3)
     config = validate_config(tiny_config(root / "words", root / "words", root / "out"))
@@ -37,7 +37,7 @@ def tiny(tmp_path_factory):
                 value.set_value(paddle.rand(value.shape) + seed)
         prefixes.append(str(root / f"model_{seed}"))
         save_weights(model, prefixes[-1])
-    return config_path, config, prefixes
+    return config_path, prefixes
 
 
 def load(prefix):
@@ -45,7 +45,7 @@ def load(prefix):
 
 
 def test_average_is_the_element_wise_mean(tiny):
-    _, _, prefixes = tiny
+    _, prefixes = tiny
     first, second = load(prefixes[0]), load(prefixes[1])
     mean = average_weight_files(prefixes)
     assert set(mean) == set(first)
@@ -55,7 +55,7 @@ def test_average_is_the_element_wise_mean(tiny):
 
 
 def test_a_file_of_another_layout_is_named_with_the_key(tiny, tmp_path):
-    _, _, prefixes = tiny
+    _, prefixes = tiny
     state = paddle.load(prefixes[0] + ".pdparams")
     key = next(k for k in state if k.startswith("head."))
     state[key] = paddle.zeros([3, 3])
@@ -84,7 +84,7 @@ def test_recalibrated_statistics_are_the_plain_mean_over_batches(make_layer):
 
 
 def test_the_tool_writes_the_mean_with_fresh_batch_norm_statistics(tiny, tmp_path):
-    config_path, _, prefixes = tiny
+    config_path, prefixes = tiny
     first, second = load(prefixes[0]), load(prefixes[1])
     for bn_batches in (0, 2):
         output = str(tmp_path / f"averaged_{bn_batches}")
@@ -100,10 +100,26 @@ def test_the_tool_writes_the_mean_with_fresh_batch_norm_statistics(tiny, tmp_pat
 
 
 def test_the_tool_refuses_weights_of_another_architecture(tiny, tmp_path, capsys):
-    config_path, _, prefixes = tiny
+    config_path, prefixes = tiny
     status = average_tool.main(["-c", str(config_path), "-o", "Architecture.Neck.hidden_size=24",
                                 "--weights", *prefixes, "--output", str(tmp_path / "x")])
     assert status == 1
     error = capsys.readouterr().err
     assert "the averaged --weights" in error and "'neck." in error and "has shape" in error
     assert not os.path.exists(tmp_path / "x.pdparams")
+
+
+def test_files_with_only_flat_lstm_names_average_into_the_whole_model(tiny, tmp_path):
+    # PaddleOCR files may name nn.LSTM's tensors only once (weight_ih_l0, not 0.cell_fw.weight_ih)
+    config_path, prefixes = tiny
+    flat = []
+    for prefix in prefixes:
+        state = {k: v for k, v in paddle.load(prefix + ".pdparams").items() if ".cell_" not in k}
+        flat.append(str(tmp_path / os.path.basename(prefix)))
+        paddle.save(state, flat[-1] + ".pdparams")
+    output = str(tmp_path / "averaged")
+    assert average_tool.main(["-c", str(config_path), "--weights", *flat, "--output", output,
+                              "--bn_batches", "0"]) == 0
+    first, second, averaged = load(prefixes[0]), load(prefixes[1]), load(output)
+    key = "neck.encoder.lstm.1.cell_bw.weight_hh"
+    np.testing.assert_allclose(averaged[key], (first[key] + second[key]) / 2, rtol=1e-6, atol=1e-7)

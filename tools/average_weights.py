@@ -14,18 +14,15 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import paddle  # noqa: E402
-
 from ppcrnn.config import arg_parser, load_config  # noqa: E402
 from ppcrnn.data import build_dataloader, set_epoch  # noqa: E402
 from ppcrnn.errors import ConfigError  # noqa: E402
 from ppcrnn.training.components import build_post_process, build_recognizer  # noqa: E402
 from ppcrnn.training.environment import setup_environment  # noqa: E402
-from ppcrnn.training.weight_averaging import (average_weight_files, check_same_layout,  # noqa: E402
-                                               recalibrate_batch_norm, shapes_of)  # noqa: E402
+from ppcrnn.training.weight_averaging import average_weight_files, recalibrate_batch_norm  # noqa: E402
 from ppcrnn.utils.cli import run_tool  # noqa: E402
 from ppcrnn.utils.logging import get_logger  # noqa: E402
-from ppcrnn.weights import save_weights  # noqa: E402
+from ppcrnn.weights import load_state, save_weights  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -45,10 +42,13 @@ def average(config: dict, weights, output: str, bn_batches: int) -> str:
     logger = get_logger()
     setup_environment(config["Global"], logger, for_training=False)
     model = build_recognizer(config, len(build_post_process(config).character))
-    mean_state = average_weight_files(weights)
-    check_same_layout("the config's Architecture", shapes_of(model.state_dict()), "the averaged --weights",
-                      shapes_of(mean_state))
-    model.set_state_dict({key: paddle.to_tensor(value) for key, value in mean_state.items()})
+    report = load_state(model, average_weight_files(weights), "the averaged --weights", "averaged", logger)
+    problems = [f"{key!r} is missing" for key in report.missing] + [
+        f"{key!r} has shape {file_shape}, the model's {model_shape}"
+        for key, model_shape, file_shape in report.shape_mismatched]
+    if problems:
+        raise ConfigError(f"the averaged --weights do not fit the config's Architecture: {len(problems)} "
+                          f"key(s), first {problems[0]}")
     logger.info(f"averaged {len(weights)} weight file(s): {', '.join(weights)}")
     if bn_batches:
         loader = build_dataloader(config, "Train", seed=config["Global"].get("seed"))

@@ -36,18 +36,18 @@ def average_weight_files(paths: Sequence[str]) -> Dict[str, np.ndarray]:
         if not total:
             total = arrays
             continue
-        check_same_layout(files[0], shapes_of(total), file_path, shapes_of(arrays))
+        _check_same_layout(files[0], _shapes_of(total), file_path, _shapes_of(arrays))
         for key, array in arrays.items():
             total[key] += array
     return {key: (value / len(files)).astype(np.float32) for key, value in total.items()}
 
 
-def shapes_of(state) -> Dict[str, tuple]:
+def _shapes_of(state) -> Dict[str, tuple]:
     """{key: shape} of a state dict of arrays or tensors."""
     return {key: tuple(int(d) for d in value.shape) for key, value in state.items()}
 
 
-def check_same_layout(reference: str, reference_shapes: Dict[str, tuple], name: str,
+def _check_same_layout(reference: str, reference_shapes: Dict[str, tuple], name: str,
                       shapes: Dict[str, tuple]) -> None:
     """ConfigError naming the first key that only one side has, or whose shapes differ."""
     for key in sorted(set(reference_shapes) ^ set(shapes)):
