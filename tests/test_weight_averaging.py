@@ -123,3 +123,17 @@ def test_files_with_only_flat_lstm_names_average_into_the_whole_model(tiny, tmp_
     first, second, averaged = load(prefixes[0]), load(prefixes[1]), load(output)
     key = "neck.encoder.lstm.1.cell_bw.weight_hh"
     np.testing.assert_allclose(averaged[key], (first[key] + second[key]) / 2, rtol=1e-6, atol=1e-7)
+
+
+def test_the_tool_gives_the_same_statistics_on_every_run(tiny, tmp_path):
+    config_path, prefixes = tiny
+    outputs = []
+    for run in range(2):
+        np.random.seed(100 + run)  # whatever the process's random state, the batches are the config's
+        paddle.seed(100 + run)
+        outputs.append(str(tmp_path / f"run_{run}"))
+        assert average_tool.main(["-c", str(config_path), "--weights", *prefixes, "--output", outputs[-1],
+                                  "--bn_batches", "1"]) == 0
+    first, second = load(outputs[0]), load(outputs[1])
+    for key in first:
+        np.testing.assert_array_equal(first[key], second[key], err_msg=key)

@@ -18,7 +18,7 @@ from ppcrnn.config import arg_parser, load_config  # noqa: E402
 from ppcrnn.data import build_dataloader, set_epoch  # noqa: E402
 from ppcrnn.errors import ConfigError  # noqa: E402
 from ppcrnn.training.components import build_post_process, build_recognizer  # noqa: E402
-from ppcrnn.training.environment import setup_environment  # noqa: E402
+from ppcrnn.training.environment import set_seed, setup_environment  # noqa: E402
 from ppcrnn.training.weight_averaging import average_weight_files, recalibrate_batch_norm  # noqa: E402
 from ppcrnn.utils.cli import run_tool  # noqa: E402
 from ppcrnn.utils.logging import get_logger  # noqa: E402
@@ -51,6 +51,7 @@ def average(config: dict, weights, output: str, bn_batches: int) -> str:
                           f"key(s), first {problems[0]}")
     logger.info(f"averaged {len(weights)} weight file(s): {', '.join(weights)}")
     if bn_batches:
+        set_seed(config["Global"].get("seed") or 0)  # the same batches, hence the same statistics, every run
         loader = build_dataloader(config, "Train", seed=config["Global"].get("seed"))
         set_epoch(loader, 1)
         used = recalibrate_batch_norm(model, loader, bn_batches)
