@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass
-from typing import Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 
@@ -35,6 +35,7 @@ class Variant:
     threads: Optional[int] = None  # None: --threads
     knobs: Tuple[str, ...] = ()
     program: str = "pir"         # pir (inference.json) | legacy (inference.pdmodel)
+    env: Dict[str, str] = field(default_factory=dict)  # set in the child's environment
 
 
 ENGINES = {
@@ -55,7 +56,11 @@ KNOBS = {
     "legacy program": Variant("inference.pdmodel (export_with_pir=false)", "paddle", program="legacy"),
     "optimization level 3": Variant("set_optimization_level(3) (default 2)", "paddle", knobs=("level_3",)),
     "bf16": Variant("enable_mkldnn_bfloat16() (AMX/AVX-512 bf16; other numerics)", "paddle", knobs=("bf16",)),
+    # MKL's own code-path choice, its SSE path on AMD CPUs (ppcrnn/utils/mkl_dispatch.py)
+    "MKL default": Variant("MKL_DEBUG_CPU_TYPE empty instead of ppcrnn's 5 on AMD", "paddle",
+                           env={"MKL_DEBUG_CPU_TYPE": ""}),
 }
+KNOBS_ALWAYS = ("onnxruntime", "paddle oneDNN")  # the knob table's baseline and PaddleEngine as it is
 VARIANTS = {**ENGINES, **KNOBS}
 
 

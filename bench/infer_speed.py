@@ -21,6 +21,7 @@ its config: dygraph and the FLOP count build the model from it; dygraph runs ran
 
     python bench/infer_speed.py                       # ~8 min on 2 cores
     python bench/infer_speed.py --knobs               # also the Paddle Inference knobs (~5 min more)
+    python bench/infer_speed.py --knobs "MKL default" # only that knob beside the knob table's baseline
     python bench/infer_speed.py --quick               # a smoke run (~30 s)
 """
 from __future__ import annotations
@@ -39,7 +40,7 @@ import numpy as np
 
 from common import REPO, Timing, format_number, print_machine_info, print_table, ratio_text, usable_cores
 from flops import count_flops, peak_flops
-from infer_engines import BASELINE, ENGINES, KNOBS, VARIANTS, build_model, make_engine
+from infer_engines import BASELINE, ENGINES, KNOBS, KNOBS_ALWAYS, VARIANTS, build_model, make_engine
 
 DEFAULT_CONFIG = os.path.join(REPO, "configs", "rec_mv3_none_bilstm_ctc.yml")
 
@@ -80,7 +81,8 @@ def spawn(name: str, threads: int, args: argparse.Namespace, cells: List[str]) -
                "--seconds", str(args.seconds), "--min_calls", str(args.min_calls), "--warmup", str(args.warmup),
                "--cells", *cells]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout,
+                              env={**os.environ, **VARIANTS[name].env})
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {args.timeout} s"}
     for line in reversed(done.stdout.splitlines()):
@@ -219,7 +221,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=1.0, help="timed seconds per cell per round")
     parser.add_argument("--min_calls", type=int, default=5, help="timed calls per cell per round, at least")
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--knobs", action="store_true", help="also time the Paddle Inference knobs")
+    parser.add_argument("--knobs", nargs="*", metavar="NAME", choices=list(KNOBS),
+                        help="also time the Paddle Inference knobs: all, or the NAMEs given (beside "
+                             f"{', '.join(KNOBS_ALWAYS)})")
     parser.add_argument("--knob_threads", type=int, default=1, help="threads of the knob table (default 1)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 round, width 100, batches 1 and 4")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per child process")
@@ -234,6 +238,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def knob_names(chosen: Optional[List[str]]) -> List[str]:
+    """The knob variants to time: none (no --knobs), all (a bare --knobs), or the chosen ones after
+    the rows every knob table keeps."""
+    if chosen is None:
+        return []
+    return list(dict.fromkeys([*KNOBS_ALWAYS, *chosen])) if chosen else list(KNOBS)
+
+
 def main() -> None:
     args = parse_args()
     if args.child:
@@ -242,7 +254,8 @@ def main() -> None:
     from ppcrnn.inference import InferenceConfig
     with tempfile.TemporaryDirectory(prefix="ppcrnn-infer-speed-") as work:
         args.work = work
-        model = prepare_models(args, need_legacy=args.knobs)
+        knobs = knob_names(args.knobs)
+        model = prepare_models(args, need_legacy=any(KNOBS[name].program == "legacy" for name in knobs))
         args.height = InferenceConfig.load(os.path.join(work, "pir")).image_shape[1]
         kinds = {width: count_flops(model, args.height, width) for width in args.widths}
         flops = {width: sum(kinds[width].values()) for width in args.widths}
@@ -261,9 +274,9 @@ def main() -> None:
         results = measure(jobs, args, cells)
         main_table(results, cells, args, flops, peak.per_core if peak else 0.0)
         goal_lines(results, cells)
-        if args.knobs:
+        if knobs:
             knob_cells = [f"{max(args.batch_sizes)}x{w}" for w in args.widths]
-            knob_jobs = [(name, variant.threads or args.knob_threads) for name, variant in KNOBS.items()]
+            knob_jobs = [(name, KNOBS[name].threads or args.knob_threads) for name in knobs]
             knob_table(measure(knob_jobs, args, knob_cells), knob_cells, args.knob_threads, work)
 
 

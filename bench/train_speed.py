@@ -1,16 +1,19 @@
-"""Training-step throughput (img/s) of every CPU path, as ratios to plain dygraph, in one run.
+"""Training-step throughput (img/s) of every CPU path, as ratios to plain dygraph (or --baseline).
 
 A step is forward, CTC loss, backward, Adam step and clear_grad on a batch of 3x32x100 images
-(MobileNetV3 large x0.5 + BiLSTM 96 + CTC, 37 classes, random feasible labels). Each variant runs
-in its own child process (flags, threads and the allocator are process-wide), and the variants are
-interleaved A B C A B C ... for --rounds rounds so that load from other processes hits all alike;
-figures are medians over all timed steps. Two throughputs are printed: wall-clock, and per CPU
-second of this process (what an otherwise idle core would give; meaningless for 2-thread rows).
+(MobileNetV3 large x0.5 + BiLSTM 96 + CTC, or -c CONFIG's Architecture; 37 classes, random
+feasible labels). Each variant runs in its own child process (flags, threads, the allocator and
+MKL's code path are process-wide), and the variants are interleaved A B C A B C ... for --rounds
+rounds so that load from other processes hits all alike; figures are medians over all timed
+steps. Two throughputs are printed: wall-clock, and per CPU second of this process (what an
+otherwise idle core would give; meaningless for 2-thread rows).
 "Loss" is the loss after the last step: variants with the same batch start from the same weights
 and see the same batches, so a different loss means different numerics.
 
     python bench/train_speed.py                      # all variants, 2 rounds (~15 min on 2 cores)
     python bench/train_speed.py --variants dygraph "custom op+malloc" --rounds 4
+    python bench/train_speed.py -c configs/rec_en.yml --baseline "custom op+malloc, MKL default" \
+        --variants "custom op+malloc" "dygraph, MKL default" dygraph --rounds 3   # MKL on AMD CPUs
 """
 from __future__ import annotations
 
@@ -66,6 +69,10 @@ VARIANTS = {
     "e2e dygraph": Variant("dygraph fed by the synthetic loader (2 workers)", loader=True),
     "e2e custom op+malloc": Variant("recommended, fed by the synthetic loader (2 workers)", mode="custom_op",
                                     malloc=True, loader=True),
+    # MKL's own code-path choice: its SSE path on AMD CPUs (ppcrnn/utils/mkl_dispatch.py).
+    "dygraph, MKL default": Variant("dygraph, MKL_DEBUG_CPU_TYPE empty", env={"MKL_DEBUG_CPU_TYPE": ""}),
+    "custom op+malloc, MKL default": Variant("recommended, MKL_DEBUG_CPU_TYPE empty", mode="custom_op",
+                                             malloc=True, env={"MKL_DEBUG_CPU_TYPE": ""}),
 }
 
 ARCHITECTURE = {"model_type": "rec", "algorithm": "CRNN",
@@ -96,7 +103,23 @@ def loader_batches(batch: int):
             yield images, labels, lengths
 
 
-def run_child(name: str, warmup: int, steps: int) -> dict:
+def architecture_of(config_path: Optional[str]) -> dict:
+    """The config's Architecture with a 37-class head, or the default ARCHITECTURE."""
+    if not config_path:
+        return ARCHITECTURE
+    from ppcrnn.config import load_config
+    architecture = dict(load_config(config_path)["Architecture"])
+    architecture["Head"] = {**architecture["Head"], "out_channels": 37}
+    return architecture
+
+
+def describe(architecture: dict) -> str:
+    backbone, neck = architecture["Backbone"], architecture["Neck"]
+    return (f"MobileNetV3 {backbone.get('model_name', 'large')} x{backbone.get('scale', 0.5)} + BiLSTM "
+            f"{neck.get('hidden_size')} + CTC (37)")
+
+
+def run_child(name: str, warmup: int, steps: int, config_path: Optional[str]) -> dict:
     """Measure one variant in this process; returns the JSON-able result."""
     variant = VARIANTS[name]
     import paddle
@@ -107,7 +130,7 @@ def run_child(name: str, warmup: int, steps: int) -> dict:
         fast_step.keep_freed_memory()
     paddle.base.core.set_num_threads(variant.threads)
     paddle.seed(0)
-    model = build_model(ARCHITECTURE)
+    model = build_model(architecture_of(config_path))
     model.train()
     optimizer = paddle.optimizer.Adam(learning_rate=5e-4, parameters=model.parameters())
     if variant.mode in ("pir", "sot"):
@@ -138,11 +161,11 @@ def run_child(name: str, warmup: int, steps: int) -> dict:
             "warmup_seconds": warmup_seconds}
 
 
-def spawn(name: str, warmup: int, steps: int, timeout: int) -> dict:
+def spawn(name: str, warmup: int, steps: int, timeout: int, config_path: Optional[str]) -> dict:
     """Run `run_child` for `name` in a fresh process; {'error': ...} when it fails."""
     env = {**os.environ, **VARIANTS[name].env}
     command = [sys.executable, os.path.abspath(__file__), "--child", name, "--warmup", str(warmup),
-               "--steps", str(steps)]
+               "--steps", str(steps)] + (["--config", config_path] if config_path else [])
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -159,8 +182,9 @@ def spawn(name: str, warmup: int, steps: int, timeout: int) -> dict:
     return {"error": f"{reason}: {detail.split(' (at /')[0][:160]}"}
 
 
-def report(results: Dict[str, Timing], extras: Dict[str, dict], errors: Dict[str, str], rounds: int) -> None:
-    base, base_batch = results[BASELINE], VARIANTS[BASELINE].batch
+def report(results: Dict[str, Timing], extras: Dict[str, dict], errors: Dict[str, str], rounds: int,
+           baseline: str) -> None:
+    base, base_batch = results[baseline], VARIANTS[baseline].batch
     base_wall = base_batch / base.wall_median if base.wall else None
     base_cpu = base_batch / base.cpu_median if base.cpu else None
     rows = []
@@ -177,25 +201,28 @@ def report(results: Dict[str, Timing], extras: Dict[str, dict], errors: Dict[str
                      ratio_text(wall_rate, base_wall), format_number(cpu_rate), ratio_text(cpu_rate, base_cpu),
                      loss, f"{len(timing.wall)} steps"])
     print_table(f"Training step throughput ({rounds} interleaved rounds; medians)",
-                ["variant", "what", "batch", "img/s wall", "vs dygraph", "img/s per CPU s", "vs dygraph",
-                 "loss", "note"], rows)
+                ["variant", "what", "batch", "img/s wall", f"vs {baseline}", "img/s per CPU s",
+                 f"vs {baseline}", "loss", "note"], rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS), metavar="NAME",
-                        help=f"subset of: {', '.join(VARIANTS)} (the baseline '{BASELINE}' is always run)")
+                        help=f"subset of: {', '.join(VARIANTS)} (the baseline is always run)")
+    parser.add_argument("--baseline", default=BASELINE, choices=list(VARIANTS), metavar="NAME",
+                        help=f"the variant the ratios divide by (default '{BASELINE}')")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default 2)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps per child (default 2)")
     parser.add_argument("--steps", type=int, default=4, help="timed steps per child and round (default 4)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per child (default 600)")
+    parser.add_argument("-c", "--config", help="time this config's Architecture (default: the model above)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_child(args.child, args.warmup, args.steps)))
+        print(json.dumps(run_child(args.child, args.warmup, args.steps, args.config)))
         return
-    names = [BASELINE] + [name for name in args.variants if name != BASELINE]
-    print_machine_info({"step": "batch 64 x 3x32x100, MobileNetV3 large x0.5 + BiLSTM 96 + CTC (37), Adam"})
+    names = [args.baseline] + [name for name in args.variants if name != args.baseline]
+    print_machine_info({"step": f"batch 64 x 3x32x100, {describe(architecture_of(args.config))}, Adam"})
     results = {name: Timing() for name in names}
     extras: Dict[str, dict] = {}
     errors: Dict[str, str] = {}
@@ -203,7 +230,7 @@ def main() -> None:
         for name in names:
             if name in errors:
                 continue  # a path that fails once fails every time; do not pay for it again
-            outcome = spawn(name, args.warmup, args.steps, args.timeout)
+            outcome = spawn(name, args.warmup, args.steps, args.timeout, args.config)
             if "error" in outcome:
                 errors[name] = outcome["error"]
             else:
@@ -212,7 +239,7 @@ def main() -> None:
             status = errors.get(name) or f"{VARIANTS[name].batch / min(outcome['wall']):.1f} img/s best step"
             print(f"round {round_index + 1}/{args.rounds} {name}: {status}", flush=True)
     print()
-    report(results, extras, errors, args.rounds)
+    report(results, extras, errors, args.rounds, args.baseline)
 
 
 if __name__ == "__main__":

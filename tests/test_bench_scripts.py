@@ -201,3 +201,28 @@ def test_quickstart_speed_prints_every_variant_against_its_baseline():
     assert rows[quickstart.BASELINE][0][2] == "1.00x"
     for name, found in rows.items():
         assert float(found[0][1]) > 0 and found[0][2].endswith("x")
+
+
+def test_train_speed_times_the_configs_architecture_against_the_chosen_baseline(tiny_model):
+    train_speed = bench_module("train_speed")
+    config_path = tiny_model[0]
+    baseline = "dygraph, MKL default"
+    output = run_script("bench/train_speed.py", "-c", config_path, "--baseline", baseline, "--variants", "dygraph",
+                        "--rounds", "1", "--warmup", "0", "--steps", "1", timeout=300)
+    assert train_speed.describe(train_speed.architecture_of(config_path)) in output
+    assert train_speed.describe(train_speed.architecture_of(None)) not in output
+    base, other = table_rows(output, baseline), table_rows(output, "dygraph")
+    assert len(base) == 1 and len(other) == 1, output
+    assert base[0][4] == "1.00x" and other[0][4].endswith("x") and float(other[0][3]) > 0
+    assert f"vs {baseline}" in output
+
+
+def test_infer_speed_times_only_the_chosen_knobs_beside_the_knob_baseline(tiny_model):
+    output = run_script("bench/infer_speed.py", "--quick", "--threads", "1", "--engines", "paddle oneDNN",
+                        "--knobs", "MKL default", "-c", tiny_model[0], timeout=180)
+    knob_table = output[output.index("## Paddle Inference knobs"):]
+    named = [line.split("|")[1].strip() for line in knob_table.splitlines()[3:] if line.startswith("|")]
+    assert named == ["onnxruntime", "paddle oneDNN", "MKL default"], knob_table
+    [mkl_default] = table_rows(knob_table, "MKL default")
+    assert float(mkl_default[2]) > 0 and mkl_default[3].endswith("x")
+    assert float(mkl_default[6]) < 1e-4  # MKL's other code path computes the same probabilities

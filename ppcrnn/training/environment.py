@@ -11,6 +11,7 @@ import paddle
 import paddle.distributed as dist
 
 from ..errors import ConfigError
+from ..utils.mkl_dispatch import avx2_path_note
 
 
 def set_seed(seed: int) -> None:
@@ -91,6 +92,9 @@ def setup_environment(global_config: dict, logger, for_training: bool = True) ->
         use_gpu = False
     device = f"gpu:{dist.ParallelEnv().dev_id}" if use_gpu else "cpu"
     paddle.set_device(device)
+    mkl_note = None if use_gpu else avx2_path_note()
+    if mkl_note:
+        logger.info(mkl_note)
     global_config["use_gpu"] = use_gpu
     global_config["distributed"] = world_size > 1
     if world_size > 1 and for_training:
