@@ -216,9 +216,9 @@ def test_onnx_matches_paddle_on_200_benchmark_crops(reader, benchmarks_dir):
                             "onnx vs paddle": (onnx, expected)}.items():
             worst[key] = max(worst[key], float(np.abs(a - b).max()))
         assert [t for t, _ in onnx_recognizer.decoder(onnx)] == [t for t, _ in paddle_recognizer.decoder(expected)]
-    # ONNX Runtime is the engine close to the exact answer (measured 6.8e-6). Paddle's float32
-    # backbone rounds more: its pool2d sums the SE blocks' global averages value by value (up to
-    # 4208 of them) and its convolutions add their own; this trained BiLSTM amplifies that to 4.4e-5
-    # from float64, hence 4.4e-5 from ONNX Runtime. An ONNX graph cannot follow Paddle's rounding.
-    assert worst["onnx vs float64"] <= 1e-5, worst
-    assert worst["paddle vs float64"] <= 6e-5 and worst["onnx vs paddle"] <= 6e-5, worst
+    # Both engines round in float32, each in its own order (Paddle's pool2d sums the SE blocks'
+    # global averages value by value, up to 4208 of them), and the trained BiLSTM amplifies that.
+    # How much moves with MKL's code path (the reader is trained in this process, so its weights
+    # move too): on MKL's SSE path ONNX was 6.8e-6 and Paddle 4.4e-5 from float64; on its AVX2
+    # path (ppcrnn's default on AMD CPUs) 3.9e-5 and 3.8e-5, 6e-6 apart.
+    assert max(worst.values()) <= 6e-5, worst
