@@ -42,7 +42,7 @@ GLOBAL_KEYS: Dict[str, tuple] = {
 }
 LOADER_KEYS = {"shuffle": (bool,), "batch_size_per_card": (int,), "drop_last": (bool,),
                "num_workers": (int,), "use_shared_memory": (bool,), "collate_fn": (str, dict),
-               "regroup_by_width": (int,)}
+               "regroup_by_width": (int,), "random_pad_prob": (int, float)}
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 

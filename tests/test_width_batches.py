@@ -77,3 +77,67 @@ def test_loader_regroups_only_varying_width_training_sets(tmp_path, eval_mode):
     loader = build_dataloader(config, "Train")
     assert isinstance(loader, WidthRegroupedLoader) == eval_mode
     assert len(loader) == 2 and len(list(loader)) == 2
+
+
+def pool_of_batches(rng, count=6, size=4):
+    """`count` right-padded batches [images, ids] of `size` crops 20-160 px wide."""
+    batches = []
+    for b in range(count):
+        widths = rng.integers(20, 161, size)
+        batches.append([padded(widths, rng, total=max(100, widths.max())), np.arange(b * size, (b + 1) * size)])
+    return batches
+
+
+def widths_of(loader):
+    return [images.shape[-1] for images, _ in loader]
+
+
+def test_random_padding_widens_batches_within_the_pool_and_keeps_every_sample():
+    rng = np.random.default_rng(2)
+    batches = pool_of_batches(rng)
+    tight = list(WidthRegroupedLoader(FakeLoader(batches), pool=3, min_width=100))
+    loose = list(WidthRegroupedLoader(FakeLoader(batches), pool=3, min_width=100, pad_prob=1.0, seed=5))
+    pool_widths = [max(b[0].shape[-1] for b in batches[:3])] * 4 + [max(b[0].shape[-1] for b in batches[3:])] * 4
+    assert len(loose) == len(tight)
+    for (tight_images, tight_ids), (images, ids), pool_width in zip(tight, loose, pool_widths):
+        np.testing.assert_array_equal(ids.numpy(), tight_ids.numpy())
+        width = tight_images.shape[-1]
+        assert width <= images.shape[-1] <= pool_width
+        np.testing.assert_array_equal(images.numpy()[..., :width], tight_images.numpy())
+        assert not images.numpy()[..., width:].any()  # the extra width is padding only
+    assert sum(widths_of(loose)) > sum(widths_of(tight))
+
+
+def test_random_padding_repeats_for_an_epoch_and_changes_across_epochs():
+    batches = pool_of_batches(np.random.default_rng(3), count=16)
+    loader = WidthRegroupedLoader(FakeLoader(batches), pool=4, min_width=100, pad_prob=0.5, seed=7)
+    runs = {}
+    for epoch in (1, 2, 1):
+        loader.set_epoch(epoch)
+        runs.setdefault(epoch, []).append(widths_of(loader))
+    assert runs[1][0] == runs[1][1]          # a resumed epoch pads exactly as before
+    assert runs[1][0] != runs[2][0]
+    tight = widths_of(WidthRegroupedLoader(FakeLoader(batches), pool=4, min_width=100))
+    widened = sum(w > t for w, t in zip(runs[1][0], tight))
+    assert 0 < widened < len(tight)          # about half the batches, not all or none
+
+
+def test_training_loader_takes_random_pad_prob_and_rejects_it_where_nothing_is_regrouped(tmp_path):
+    from ppcrnn.data import set_epoch
+    from ppcrnn.errors import ConfigError
+    config = tiny_config(str(tmp_path))
+    transforms = config["Train"]["dataset"]["transforms"]
+    for op in transforms:
+        if "RecResizeImg" in op:
+            op["RecResizeImg"]["eval_mode"] = True
+    config["Train"]["dataset"] = {"name": "SyntheticDataSet", "num_samples": 32, "transforms": transforms}
+    config["Train"]["loader"].update(regroup_by_width=2, random_pad_prob=0.5)
+    config = validate_config(config)
+    loader = build_dataloader(config, "Train")
+    assert loader.pad_prob == 0.5 and loader.seed == config["Global"]["seed"]
+    set_epoch(loader, 4)
+    assert loader.epoch == 4
+    for bad in ({"random_pad_prob": 1.5}, {"random_pad_prob": 0.5, "regroup_by_width": 0}):
+        config["Train"]["loader"].update({"regroup_by_width": 2, **bad})
+        with pytest.raises(ConfigError, match="Train.loader.random_pad_prob"):
+            build_dataloader(config, "Train")

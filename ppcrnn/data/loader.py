@@ -60,7 +60,9 @@ def build_dataloader(config: dict, mode: str, seed: Optional[int] = None,
     Loader keys (PaddleOCR's): batch_size_per_card (required), shuffle, drop_last, num_workers,
     use_shared_memory (default True), collate_fn (default PadCollate: right-pads varying widths),
     and ppcrnn's regroup_by_width: N (Train, RecResizeImg eval_mode) which pools N batches of
-    varying-width crops and re-cuts them sorted by width, so each pads little (WidthRegroupedLoader).
+    varying-width crops and re-cuts them sorted by width, so each pads little (WidthRegroupedLoader),
+    with `random_pad_prob: p` padding a fraction p of those batches wider again, as PaddleOCR's
+    file-order inference batches pad short words.
     Train uses a DistributedBatchSampler when `distributed`; otherwise a BatchSampler. Batches are
     lists in KeepKeys order, e.g. [images float32 [N, 3, 32, W], labels int64 [N, 25], lengths [N]]."""
     split = _split_name(mode)
@@ -80,8 +82,15 @@ def build_dataloader(config: dict, mode: str, seed: Optional[int] = None,
     if pool < 0:
         raise ConfigError(f"{split}.loader.regroup_by_width: expected a number of batches >= 0, got {pool}")
     min_width = predictor_width(dataset)
-    if split == "Train" and pool > 1 and min_width:  # fixed-width crops have nothing to regroup
-        data_loader = WidthRegroupedLoader(data_loader, pool, min_width)
+    regroup = split == "Train" and pool > 1 and min_width  # fixed-width crops have nothing to regroup
+    pad_prob = float(loader.get("random_pad_prob") or 0)
+    if pad_prob and not (regroup and 0 < pad_prob <= 1):
+        raise ConfigError(f"{split}.loader.random_pad_prob: expected a probability in [0, 1] on a Train loader "
+                          f"with regroup_by_width > 1 and RecResizeImg eval_mode, got {pad_prob}")
+    if regroup:
+        if seed is None:
+            seed = (config.get("Global") or {}).get("seed", 1024)
+        data_loader = WidthRegroupedLoader(data_loader, pool, min_width, pad_prob, seed)
     if split == "Train" and len(data_loader) == 0:
         raise DataError(f"{dataset.describe()}: {len(dataset)} usable samples make no batch of "
                         f"batch_size_per_card={batch_size} with drop_last; add data or lower the batch size")
@@ -89,7 +98,10 @@ def build_dataloader(config: dict, mode: str, seed: Optional[int] = None,
 
 
 def set_epoch(data_loader: DataLoader, epoch: int) -> None:
-    """Call before each epoch: reshuffles a DistributedBatchSampler, lets the dataset vary."""
+    """Call before each epoch: reshuffles a DistributedBatchSampler, lets the dataset vary and
+    re-seeds a WidthRegroupedLoader's padding draws."""
+    if hasattr(data_loader, "set_epoch"):
+        data_loader.set_epoch(epoch)
     if hasattr(data_loader.batch_sampler, "set_epoch"):
         data_loader.batch_sampler.set_epoch(epoch)
     if hasattr(data_loader.dataset, "set_epoch"):
