@@ -28,6 +28,10 @@ def _section(config: dict, split: str) -> dict:
     return section
 
 
+def _seed(config: dict, seed: Optional[int]) -> int:
+    return (config.get("Global") or {}).get("seed", 1024) if seed is None else seed
+
+
 def build_dataset(config: dict, mode: str, seed: Optional[int] = None):
     """The dataset of `config[mode]` ('Train' or 'Eval'), its transforms built with Global merged.
 
@@ -37,9 +41,7 @@ def build_dataset(config: dict, mode: str, seed: Optional[int] = None):
     section = _section(config, split)
     global_config = config.get("Global") or {}
     loader = section.get("loader") or {}
-    if seed is None:
-        seed = global_config.get("seed", 1024)
-    return DATASETS.build(section["dataset"], f"{split}.dataset", mode=split.lower(), seed=seed,
+    return DATASETS.build(section["dataset"], f"{split}.dataset", mode=split.lower(), seed=_seed(config, seed),
                           shuffle=bool(loader.get("shuffle", False)), global_config=global_config,
                           key_prefix=f"{split}.dataset")
 
@@ -88,9 +90,7 @@ def build_dataloader(config: dict, mode: str, seed: Optional[int] = None,
         raise ConfigError(f"{split}.loader.random_pad_prob: expected a probability in [0, 1] on a Train loader "
                           f"with regroup_by_width > 1 and RecResizeImg eval_mode, got {pad_prob}")
     if regroup:
-        if seed is None:
-            seed = (config.get("Global") or {}).get("seed", 1024)
-        data_loader = WidthRegroupedLoader(data_loader, pool, min_width, pad_prob, seed)
+        data_loader = WidthRegroupedLoader(data_loader, pool, min_width, pad_prob, _seed(config, seed))
     if split == "Train" and len(data_loader) == 0:
         raise DataError(f"{dataset.describe()}: {len(dataset)} usable samples make no batch of "
                         f"batch_size_per_card={batch_size} with drop_last; add data or lower the batch size")

@@ -81,7 +81,8 @@ class WidthRegroupedLoader:
         if pending:
             yield from self._regroup(pending, rng)
 
-    def _regroup(self, batches: List[List[np.ndarray]], rng: np.random.Generator) -> Iterator[List[paddle.Tensor]]:
+    def _regroup(self, batches: List[List[np.ndarray]],
+                 rng: np.random.Generator) -> Iterator[List[paddle.Tensor]]:
         widths = [batch[0].shape[-1] for batch in batches]
         images = np.concatenate([_pad_to(batch[0], max(widths)) for batch in batches])
         fields = [np.concatenate([batch[i] for batch in batches]) for i in range(1, len(batches[0]))]
