@@ -160,8 +160,8 @@ def reads_all_words(model, rng, decoder, image_shape, repeats: int = 5) -> bool:
 def train_reader(config: dict, prefix: str, max_steps: int = 3000, batch_size: int = 16,
                  learning_rate: float = 0.005, seed: int = 0) -> str:
     """Train `config`'s model on renders of WORDS until it reads them; save `prefix.pdparams`."""
-    # The integration tests' reader stops after 1249 steps on the project's 2-core AMD machine, every
-    # run; the cap only bounds a failing run, so it leaves room for CPUs whose kernels round otherwise.
+    # The integration tests' reader stops after 1249 steps on a 2-core AMD EPYC (AVX2) and after 1031
+    # on a 2-core Intel Xeon (AVX-512): the kernels round differently. The cap only bounds a failing run.
     charset = CharacterSet.from_config(config["Global"])
     image_shape = InferenceConfig.from_training_config(config).image_shape
     model = build(config, seed)
