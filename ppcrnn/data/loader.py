@@ -41,9 +41,9 @@ def build_dataset(config: dict, mode: str, seed: Optional[int] = None):
     section = _section(config, split)
     global_config = config.get("Global") or {}
     loader = section.get("loader") or {}
-    return DATASETS.build(section["dataset"], f"{split}.dataset", mode=split.lower(), seed=_seed(config, seed),
-                          shuffle=bool(loader.get("shuffle", False)), global_config=global_config,
-                          key_prefix=f"{split}.dataset")
+    return DATASETS.build(section["dataset"], f"{split}.dataset", mode=split.lower(),
+                          seed=_seed(config, seed), shuffle=bool(loader.get("shuffle", False)),
+                          global_config=global_config, key_prefix=f"{split}.dataset")
 
 
 def _collate(name, where: str):
