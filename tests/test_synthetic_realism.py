@@ -1,7 +1,8 @@
-"""The realism options of SyntheticDataSet: outline, curved baseline, neighbouring words, vivid
-colours, scene backgrounds and the downscale range (each changes the render when on, keeps the
-label, and at probability 0 draws no random number: earlier configs render byte-identically);
-fonts from installed font packages; frequency-weighted word lists; eval_font_fraction 0."""
+"""The realism options of SyntheticDataSet: outline, curved baseline, text on a circle, block
+letters' sides, neighbouring words, vivid colours, scene backgrounds and the downscale range (each
+changes the render when on, keeps the label, and at probability 0 draws no random number: earlier
+configs render byte-identically); fonts from installed font packages; frequency-weighted word
+lists; eval_font_fraction 0. The bends' geometry: test_synthetic_bends.py."""
 import importlib.util
 import os
 import re
@@ -53,6 +54,8 @@ DEFAULT_BACKGROUNDS = dict(Variation().backgrounds)
 OPTIONS = {
     "outline": ({"outline_prob": 1.0}, {"outline_prob": 0.0}),
     "curve": ({"curve_prob": 1.0, "max_curve": 0.6}, {"curve_prob": 0.0, "max_curve": 0.6}),
+    "arc": ({"arc_prob": 1.0, "arc_radius": [2.0, 3.0]}, {"arc_prob": 0.0, "arc_radius": [2.0, 3.0]}),
+    "extrude": ({"extrude_prob": 1.0}, {"extrude_prob": 0.0}),
     "neighbours": ({"neighbours_prob": 1.0}, {"neighbours_prob": 0.0}),
     "vivid_colour": ({"vivid_colour_prob": 1.0}, {"vivid_colour_prob": 0.0}),
     "scene": ({"backgrounds": {"scene": 1.0}}, {"backgrounds": dict(DEFAULT_BACKGROUNDS, scene=0.0)}),
@@ -66,6 +69,7 @@ OPTIONS = {
 def test_an_option_changes_renders_keeps_labels_and_at_zero_is_as_if_absent(name):
     on, off = OPTIONS[name]
     absent = {k: v for k, v in off.items() if k not in ("outline_prob", "curve_prob", "max_curve",
+                                                        "arc_prob", "arc_radius", "extrude_prob",
                                                         "neighbours_prob", "vivid_colour_prob",
                                                         "backgrounds", "downscale_factor")}
     with_on, with_off, without = make(variation=on), make(variation=off), make(variation=absent)
@@ -89,7 +93,8 @@ def test_an_option_changes_renders_keeps_labels_and_at_zero_is_as_if_absent(name
 
 
 def test_all_new_options_at_zero_render_as_a_config_without_them():
-    zero = {"outline_prob": 0, "curve_prob": 0, "max_curve": 0.9, "neighbours_prob": 0,
+    zero = {"outline_prob": 0, "curve_prob": 0, "max_curve": 0.9, "arc_prob": 0, "arc_radius": [2, 9],
+            "extrude_prob": 0, "neighbours_prob": 0,
             "vivid_colour_prob": 0, "downscale_factor": [0.35, 0.8],
             "backgrounds": dict(DEFAULT_BACKGROUNDS, scene=0)}
     for base in ({}, {"outline_prob": 0, "blur_prob": 1.0, "downscale_prob": 1.0}):
@@ -154,38 +159,43 @@ def test_outline_is_a_second_wider_layer_around_the_fill():
     assert image.dtype == np.uint8 and image.shape[2] == 3
 
 
-def _ink_rows(mask, x0, x1):
-    """(row of the ink's centre, first row, last row) per inked column in [x0, x1)."""
-    found = []
-    for x in range(int(x0), int(x1)):
-        rows = np.nonzero(mask[:, x] > 64)[0]
-        if rows.size:
-            found.append(((rows[0] + rows[-1]) / 2, rows[0], rows[-1]))
-    return np.array(found)
-
-
-def test_curve_bends_the_baseline_and_the_box_follows_it():
-    straight = Renderer(Variation(**QUIET))
-    curved = Renderer(Variation(**dict(QUIET, curve_prob=1.0, max_curve=1.0)))
-    text = "______________"  # one continuous stroke: its centre row is the baseline's path
-    mask, box = straight._mask(text, font(), np.random.default_rng(0))
-    rows = _ink_rows(mask, box[0] + 2, box[2] - 2)
-    assert np.ptp(rows[:, 0]) <= 1
-    bends = []
+def test_extrude_paints_the_glyphs_swept_down_to_one_side():
+    extruded = Renderer(Variation(**dict(QUIET, extrude_prob=1.0)))
+    height = 60
+    background = np.full((height, 120, 3), 128, np.float32)
+    glyphs = np.zeros((height, 120, 1), np.float32)
+    glyphs[10:40, 40:50] = 1  # one bar
+    sides = set()
     for seed in range(8):
-        mask, (x0, y0, x1, y1) = curved._mask(text, font(), np.random.default_rng(seed))
-        rows = _ink_rows(mask, x0 + 2, x1 - 2)
-        bends.append(np.ptp(rows[:, 0]))
-        # the returned line box still holds all of the (bent) text
-        assert rows[:, 1].min() >= y0 - 1 and rows[:, 2].max() <= y1 + 1, (seed, rows[:, 1:].min(), y0, y1)
-    assert min(bends) >= 2 and max(bends) >= 8, bends
-    # a larger max_curve bends further, on the same draws
-    gentle = Renderer(Variation(**dict(QUIET, curve_prob=1.0, max_curve=0.2)))
-    for seed in range(4):
-        strong_mask, strong_box = curved._mask(text, font(), np.random.default_rng(seed))
-        gentle_mask, gentle_box = gentle._mask(text, font(), np.random.default_rng(seed))
-        assert np.ptp(_ink_rows(gentle_mask, gentle_box[0] + 2, gentle_box[2] - 2)[:, 0]) < \
-            np.ptp(_ink_rows(strong_mask, strong_box[0] + 2, strong_box[2] - 2)[:, 0])
+        image = extruded._extrude(background, glyphs, np.random.default_rng(seed))
+        luma_change = np.abs((image - background) @ np.float32([0.114, 0.587, 0.299]))
+        changed = luma_change > 1
+        changed[10:40, 40:50] = False  # the face is drawn over this afterwards
+        ys, xs = np.nonzero(changed)
+        assert ys.size > 20, seed
+        # swept down by at most 12 % of the crop height, never up
+        assert ys.min() >= 10 and ys.max() <= 40 + 0.12 * height + 1, (seed, ys.min(), ys.max())
+        left, right = xs.min() < 40, xs.max() >= 50
+        assert left != right, seed
+        sides.add("left" if left else "right")
+        # in a colour apart from the background
+        assert luma_change.max() >= 0.8 * Variation().min_contrast
+    assert sides == {"left", "right"}
+
+
+def test_render_extrudes_the_glyphs_it_draws(monkeypatch):
+    calls = []
+    original = Renderer._extrude
+
+    def spy(self, image, glyphs, rng):
+        calls.append((image.shape, glyphs.shape, float(glyphs.max())))
+        return original(self, image, glyphs, rng)
+
+    monkeypatch.setattr(Renderer, "_extrude", spy)
+    image = Renderer(Variation(**dict(QUIET, extrude_prob=1.0))).render("Block", font(), np.random.default_rng(0))
+    assert calls == [(image.shape[:2] + (3,), image.shape[:2] + (1,), calls[0][2])] and calls[0][2] > 0.9
+    Renderer(Variation(**QUIET)).render("Block", font(), np.random.default_rng(0))
+    assert len(calls) == 1
 
 
 def _sides_with_ink(mask, box):
@@ -282,8 +292,8 @@ def test_downscale_factor_sets_how_much_detail_is_lost():
         Variation.from_config({"downscale_factor": [0.8, 0.3]})
 
 
-@pytest.mark.parametrize("key", ["outline_prob", "curve_prob", "max_curve", "neighbours_prob",
-                                 "vivid_colour_prob"])
+@pytest.mark.parametrize("key", ["outline_prob", "curve_prob", "max_curve", "arc_prob", "extrude_prob",
+                                 "neighbours_prob", "vivid_colour_prob"])
 def test_new_options_are_checked_like_the_others(key):
     assert getattr(Variation.from_config({key: 0.5}), key) == 0.5
     with pytest.raises(ConfigError, match=rf"variation\.{key}: expected"):

@@ -1,7 +1,8 @@
-"""Render one word crop: text mask (Pillow; optional neighbouring words, outline, curved baseline)
--> one perspective warp that also crops -> background and colours -> blur / noise / JPEG. All
-randomness comes from the `rng` passed in; an option at probability 0 draws no random number, so
-adding options leaves earlier configs' samples unchanged."""
+"""Render one word crop: text mask (Pillow; optional neighbouring words, outline, curved baseline or
+text on a circle) -> one perspective warp that also crops -> background, block letters' sides and
+colours -> blur / noise / JPEG. All randomness comes from the `rng` passed in; an option at
+probability 0 draws no random number, so adding options leaves earlier configs' samples
+unchanged."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,6 +14,7 @@ from PIL import Image, ImageDraw
 
 from ....errors import ConfigError
 from .backgrounds import KINDS, make_background
+from .bends import bend_baseline, bend_onto_circle
 
 
 @dataclasses.dataclass
@@ -20,9 +22,12 @@ class Variation:
     """Probabilities and ranges of every variation (the `variation:` mapping of the config).
     Sizes are in pixels of the rendered text, margins in line heights (negative cuts into it).
     `outline`: a rim of another colour around the glyphs; `curve`: the baseline bent into an arc
-    or a wave of up to `max_curve` line heights; `neighbours`: words drawn left/right and lines
-    above/below at a small gap, so a tight crop holds fragments of them as real word crops do;
-    `vivid_colour`: a saturated background colour instead of a muted tint."""
+    or a wave of up to `max_curve` line heights; `arc`: the text laid on a circle of `arc_radius`
+    line heights, glyphs turned along it as on round signs (drawn before `curve`, which it then
+    replaces); `neighbours`: words drawn left/right and lines above/below at a small gap, so a
+    tight crop holds fragments of them as real word crops do; `extrude`: the sides of block letters,
+    the glyphs swept a few pixels down and sideways in a colour of their own; `vivid_colour`: a
+    saturated background colour instead of a muted tint."""
     font_size: List[int] = (18, 44)
     rotate_prob: float = 0.3
     max_rotate_deg: float = 4.0
@@ -36,6 +41,8 @@ class Variation:
     outline_prob: float = 0.0
     curve_prob: float = 0.0
     max_curve: float = 0.35
+    arc_prob: float = 0.0
+    arc_radius: List[float] = (1.5, 6.0)
     neighbours_prob: float = 0.0
     margin_y: List[float] = (-0.06, 0.35)
     margin_x: List[float] = (-0.03, 0.6)
@@ -43,6 +50,7 @@ class Variation:
         default_factory=lambda: {"flat": 0.35, "gradient": 0.25, "noise": 0.2, "texture": 0.2})
     min_contrast: float = 50.0
     shadow_prob: float = 0.1
+    extrude_prob: float = 0.0
     blur_prob: float = 0.3
     max_blur_sigma: float = 1.5
     downscale_prob: float = 0.2
@@ -65,6 +73,7 @@ class Variation:
             default = getattr(defaults, key)
             if isinstance(default, (tuple, list)):
                 ok = isinstance(value, (list, tuple)) and len(value) == 2 and value[0] <= value[1]
+                ok = ok and (key != "arc_radius" or value[0] > 0)
             elif isinstance(default, dict):
                 ok = isinstance(value, dict) and all(isinstance(w, (int, float)) and w >= 0 for w in value.values())
             else:
@@ -150,24 +159,11 @@ class Renderer:
             layers.append(np.asarray(layer))
         mask = layers[0] if len(layers) == 1 else np.dstack(layers)
         box = (pad_x, pad_y, pad_x + width, pad_y + line_h)
-        if _hit(v.curve_prob, rng):
-            mask, box = self._curve(mask, box, rng)
+        if _hit(v.arc_prob, rng):
+            mask, box = bend_onto_circle(mask, box, v.arc_radius, rng)
+        elif _hit(v.curve_prob, rng):
+            mask, box = bend_baseline(mask, box, v.max_curve, rng)
         return mask, box
-
-    def _curve(self, mask: np.ndarray, box: tuple, rng) -> tuple:
-        """Bend the baseline: an arc (either way) or a sine wave, shifting columns vertically."""
-        x0, y0, x1, y1 = box
-        amplitude = rng.uniform(0.1, 1.0) * self.v.max_curve * (y1 - y0) * rng.choice([-1, 1])
-        across = (np.arange(mask.shape[1], dtype=np.float32) - x0) / max(x1 - x0, 1)
-        if rng.random() < 0.6:
-            shift = amplitude * (4 * (across - 0.5) ** 2 - 1)
-        else:
-            shift = amplitude * np.sin(2 * np.pi * (across * rng.uniform(0.5, 1.2) + rng.uniform(0, 1)))
-        map_x = np.broadcast_to(np.arange(mask.shape[1], dtype=np.float32), mask.shape[:2])
-        map_y = np.arange(mask.shape[0], dtype=np.float32)[:, None] - shift[None, :].astype(np.float32)
-        bent = cv2.remap(mask, np.ascontiguousarray(map_x), map_y, cv2.INTER_LINEAR)
-        inside = shift[int(x0):int(x1)] if x1 > x0 else shift
-        return bent, (x0, y0 + float(inside.min()), x1, y1 + float(inside.max()))
 
     def _geometry(self, box: tuple, rng) -> np.ndarray:
         """Homography: rotation, shear and a corner jitter about the line box centre."""
@@ -242,12 +238,29 @@ class Renderer:
             offset = rng.integers(1, max(2, height // 12) + 1, size=2)
             shadow = np.roll(rim if rim.size else alpha, tuple(int(o) for o in offset), axis=(0, 1))
             image = image * (1 - 0.5 * shadow)
+        if _hit(v.extrude_prob, rng):
+            image = self._extrude(image, rim if rim.size else alpha, rng)
         if rim.size:  # the outline takes a colour apart from the background, the fill one apart from it
             image = image * (1 - rim) + self._text_colour(image, rim, rng).astype(np.float32) * rim
         foreground = self._text_colour(image, alpha, rng)
         image = image * (1 - alpha) + foreground.astype(np.float32) * alpha
         image = np.clip(image, 0, 255).astype(np.uint8)
         return self._degrade(image, rng)
+
+    def _extrude(self, image: np.ndarray, glyphs: np.ndarray, rng) -> np.ndarray:
+        """Block letters: the glyph mask swept 4-12 % of the crop height at 20-70 degrees below the
+        horizontal, either side, painted in a colour apart from the background (the face, drawn
+        over it afterwards, then takes a colour apart from the sides too)."""
+        height, width = glyphs.shape[:2]
+        depth = max(2, int(round(height * rng.uniform(0.04, 0.12))))
+        angle = np.deg2rad(rng.uniform(20, 70))
+        step_x, step_y = np.cos(angle) * rng.choice([-1, 1]), np.sin(angle)
+        side = np.zeros((height, width), np.float32)
+        for k in range(1, depth + 1):
+            shift = np.float32([[1, 0, k * step_x], [0, 1, k * step_y]])
+            side = np.maximum(side, cv2.warpAffine(glyphs[..., 0], shift, (width, height)))
+        side = side[..., None]
+        return image * (1 - side) + self._text_colour(image, side, rng).astype(np.float32) * side
 
     def _degrade(self, image: np.ndarray, rng) -> np.ndarray:
         v = self.v
