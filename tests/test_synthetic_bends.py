@@ -4,19 +4,12 @@ import cv2
 import numpy as np
 import pytest
 
-from ppcrnn.data.datasets.synthetic.fonts import DEFAULT_FONT, load_font
 from ppcrnn.data.datasets.synthetic.renderer import Renderer, Variation
 from ppcrnn.errors import ConfigError
+from test_synthetic_realism import QUIET, font  # every draw but the one under test off; the font
 
-# Every draw but the bend under test off.
-QUIET = {"rotate_prob": 0, "skew_prob": 0, "perspective_prob": 0, "spacing_prob": 0, "stroke_prob": 0,
-         "shadow_prob": 0, "blur_prob": 0, "downscale_prob": 0, "noise_prob": 0, "jpeg_prob": 0}
 STROKE = "______________"  # one continuous stroke: its centre row is the baseline's path
 BARS = "l    l    l"  # three upright bars: how each leans shows how its glyph was turned
-
-
-def font(size=30):
-    return load_font(DEFAULT_FONT, size)
 
 
 def renderer(**options):
@@ -130,9 +123,8 @@ def test_arc_keeps_the_margins_where_neighbouring_words_are():
         ink = mask > 64
         inside = ink[max(0, int(y0) - 3):int(y1) + 4, max(0, int(x0) - 3):int(x1) + 4].sum()
         outside += int(ink.sum() - inside) > 50
-        # the mask reaches at least a line height beyond the box on every side
-        line_h = (y1 - y0) / 2  # a lower bound: the bent box is taller than the line
-        assert min(x0, y0, mask.shape[1] - x1, mask.shape[0] - y1) >= line_h
+        # the mask keeps the straight mask's padding (the font size or more) beyond the box on every side
+        assert min(x0, y0, mask.shape[1] - x1, mask.shape[0] - y1) >= font().size - 1
     assert outside >= 3
 
 
