@@ -2,6 +2,7 @@
 import importlib.metadata
 import os
 import re
+import shutil
 import string
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 import yaml
 
 from ppcrnn.data.datasets.synthetic.fonts import FontLibrary, family_key, package_font_dirs
+from ppcrnn.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 LATIN = string.digits + string.ascii_letters
@@ -70,3 +72,25 @@ def test_regional_cjk_cuts_join_their_latin_family_when_balancing():
     assert len(groups) == len(fonts.families)  # one group per folded family name
     assert {"NotoSans-Regular.ttf", "NotoSansJP-Regular.ttf", "NotoSansSC-Regular.ttf"} <= groups["Noto Sans"]
     assert not [name for name in groups if re.search(r" (JP|KR|SC|TC)$", name)]
+
+
+def test_a_font_package_without_a_usable_font_file_is_a_config_error(tmp_path, monkeypatch):
+    source = package_files("fontpkg_pacifico")[0]
+    for package, file_name in (("only_icons_xyz", "IconsEmoji.ttf"), ("one_face_xyz", "Face.ttf")):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+        shutil.copy(source, tmp_path / package / file_name)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert package_font_dirs(["one_face_xyz"]) == [str(tmp_path / "one_face_xyz")]
+    # json is a package but holds no font; the emoji-named file is one EXCLUDED leaves out
+    with pytest.raises(ConfigError, match=r"no \.ttf/\.otf/\.ttc font file in: json, only_icons_xyz$"):
+        package_font_dirs(["one_face_xyz", "json", "only_icons_xyz"])
+
+
+def test_the_english_recipe_draws_connected_scripts_and_every_package_adds_faces():
+    config = yaml.safe_load((ROOT / "configs/rec_en.yml").read_text())
+    packages = config["Train"]["dataset"]["datasets"][0]["font_packages"]
+    families = {family_key(path) for path in library(*packages).paths}
+    assert {"Pacifico", "Great Vibes", "Dancing Script", "Lobster", "Yellowtail"} <= families
+    for package in packages:  # each package draws at least one face with every letter and digit
+        assert library(package).paths, package

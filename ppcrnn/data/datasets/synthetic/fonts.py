@@ -47,8 +47,11 @@ def system_font_dirs() -> List[str]:
 
 
 def package_font_dirs(packages: Iterable[str]) -> List[str]:
-    """The folders of installed Python packages (import names, e.g. `font_roboto`) that hold fonts."""
-    dirs, missing = [], []
+    """The folders of installed Python packages (import names, e.g. `font_roboto`) that hold fonts.
+
+    A package without a usable font file is an error too: a misspelt or font-less package would
+    otherwise add nothing and change the data without a word."""
+    dirs, missing, empty = [], [], []
     for name in packages:
         try:
             spec = importlib.util.find_spec(name)
@@ -56,11 +59,15 @@ def package_font_dirs(packages: Iterable[str]) -> List[str]:
             spec = None
         if spec is None or not spec.submodule_search_locations:
             missing.append(name)
+        elif not find_font_files(spec.submodule_search_locations):
+            empty.append(name)
         else:
             dirs += list(spec.submodule_search_locations)
     if missing:
         raise ConfigError(f"font_packages: not installed (or not a package): {', '.join(missing)} "
                           f"(pip install -r requirements.txt installs the ones the configs name)")
+    if empty:
+        raise ConfigError(f"font_packages: no {'/'.join(FONT_EXTENSIONS)} font file in: {', '.join(empty)}")
     return dirs
 
 
