@@ -18,10 +18,8 @@ from PIL import Image, ImageDraw, ImageFont
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ppcrnn.config import load_config  # noqa: E402
-from ppcrnn.data import build_dataset  # noqa: E402
-from ppcrnn.data.datasets import MixedDataSet, SyntheticDataSet  # noqa: E402
+from ppcrnn.data import build_synthetic_dataset  # noqa: E402
 from ppcrnn.data.label_file import read_pairs  # noqa: E402
-from ppcrnn.errors import ConfigError  # noqa: E402
 from ppcrnn.inference.preprocess import read_image  # noqa: E402
 from ppcrnn.utils.cli import run_tool  # noqa: E402
 
@@ -31,11 +29,7 @@ CAPTION = 16
 
 
 def synthetic_samples(config_path: str, count: int) -> list:
-    dataset = build_dataset(load_config(config_path), "Train")
-    children = dataset.children if isinstance(dataset, MixedDataSet) else [dataset]
-    synthetic = next((d for d in children if isinstance(d, SyntheticDataSet)), None)
-    if synthetic is None:
-        raise ConfigError(f"{config_path}: Train.dataset holds no SyntheticDataSet")
+    synthetic = build_synthetic_dataset(load_config(config_path), "Train")
     return [(s["image"], s["label"]) for s in map(synthetic.render, range(count))]
 
 

@@ -8,6 +8,7 @@ from paddle.io import BatchSampler, DataLoader, DistributedBatchSampler
 from ..errors import ConfigError, DataError
 from ..registry import DATASETS
 from .collate import PadCollate
+from .datasets import MixedDataSet, SyntheticDataSet
 from .width_batches import WidthRegroupedLoader, predictor_width
 
 # Names accepted for `loader.collate_fn`; PadCollate is also the default.
@@ -45,6 +46,16 @@ def build_dataset(config: dict, mode: str, seed: Optional[int] = None):
                           seed=_seed(config, seed), shuffle=bool(loader.get("shuffle", False)),
                           global_config=global_config, key_prefix=f"{split}.dataset")
 
+
+
+def build_synthetic_dataset(config: dict, mode: str) -> SyntheticDataSet:
+    """The SyntheticDataSet of `config[mode]`: the dataset itself or a MixedDataSet's first one."""
+    dataset = build_dataset(config, mode)
+    children = dataset.children if isinstance(dataset, MixedDataSet) else [dataset]
+    synthetic = next((d for d in children if isinstance(d, SyntheticDataSet)), None)
+    if synthetic is None:
+        raise ConfigError(f"{_split_name(mode)}.dataset: holds no SyntheticDataSet")
+    return synthetic
 
 def _collate(name, where: str):
     if name is None:
