@@ -94,3 +94,17 @@ def test_the_english_recipe_draws_connected_scripts_and_every_package_adds_faces
     assert {"Pacifico", "Great Vibes", "Dancing Script", "Lobster", "Yellowtail"} <= families
     for package in packages:  # each package draws at least one face with every letter and digit
         assert library(package).paths, package
+
+
+def test_no_config_trains_on_the_families_kept_for_validation():
+    kept = {canonical(line.split("==")[0]).removeprefix("fontpkg-")
+            for line in (ROOT / "bench/validation_fonts.txt").read_text().splitlines()
+            if line.strip() and not line.startswith("#")}
+    assert len(kept) == 17 and "lora" in kept
+    named = {canonical(name).removeprefix("fontpkg-") for name in named_font_packages()}
+    assert not kept & named
+    config = yaml.safe_load((ROOT / "configs/rec_en.yml").read_text())
+    packages = config["Train"]["dataset"]["datasets"][0]["font_packages"]
+    # nor under another package's name (rendercv-fonts alone ships eight families)
+    drawn = {canonical(family_key(path).replace(" ", "-")) for path in library(*packages).paths}
+    assert "pacifico" in drawn and not kept & drawn
