@@ -78,3 +78,20 @@ def test_a_split_without_synthetic_data_is_an_error_naming_it(tmp_path, real_dir
         build_synthetic_dataset(load_config(config_path), "Train")
     assert load_tool().main(["-c", config_path, "--output", str(tmp_path / "none")]) == 1
     assert "holds no SyntheticDataSet" in capsys.readouterr().err
+
+
+def test_a_sample_the_renderer_cannot_draw_is_skipped_and_counted(tmp_path, real_dir, capsys):
+    tool = load_tool()
+    dataset = build_synthetic_dataset(load_config(write_config(tmp_path, real_dir)), "Train")
+    draw = dataset.render
+
+    def render(index):
+        if index == 2:
+            raise OSError("broken glyph")
+        return draw(index)
+
+    dataset.render = render
+    assert tool.write_samples(dataset, 5, str(tmp_path / "some")) == (4, 1)
+    names = [line.split("\t")[0] for line in (tmp_path / "some" / "labels.txt").read_text().splitlines()]
+    assert names == [f"images/{i:06d}.png" for i in (0, 1, 3, 4)]
+    assert "skipped synthetic #2: broken glyph" in capsys.readouterr().err

@@ -10,6 +10,7 @@ validation set of unseen fonts; with `--opt` the overrides go to the config as i
 import argparse
 import os
 import sys
+from typing import Tuple
 
 import cv2
 
@@ -23,24 +24,25 @@ LABEL_FILE = "labels.txt"
 IMAGE_DIR = "images"
 
 
-def write_samples(dataset, count: int, output: str) -> int:
+def write_samples(dataset, count: int, output: str) -> Tuple[int, int]:
     """Render samples 0..count-1 into output/images/NNNNNN.png and output/labels.txt; returns how
-    many were written (a sample the renderer cannot draw is skipped, as in training)."""
+    many were written and skipped (a sample the renderer cannot draw is skipped, as in training)."""
     os.makedirs(os.path.join(output, IMAGE_DIR), exist_ok=True)
-    written = 0
+    written = skipped = 0
     with open(os.path.join(output, LABEL_FILE), "w", encoding="utf-8") as labels:
         for index in range(count):
             try:
                 sample = dataset.render(index)
             except Exception as exc:  # noqa: BLE001  the same skip-and-count as SyntheticDataSet._read
                 print(f"skipped synthetic #{index}: {exc}", file=sys.stderr)
+                skipped += 1
                 continue
             name = f"{IMAGE_DIR}/{index:06d}.png"
             if not cv2.imwrite(os.path.join(output, name), sample["image"]):
                 raise OSError(f"cannot write {os.path.join(output, name)}")
             labels.write(f"{name}\t{sample['label']}\n")
             written += 1
-    return written
+    return written, skipped
 
 
 def main(argv=None) -> int:
@@ -54,9 +56,9 @@ def main(argv=None) -> int:
 
     def action():
         dataset = build_synthetic_dataset(load_config(args.config, args.opt), args.split)
-        written = write_samples(dataset, min(args.num, len(dataset)), args.output)
+        written, skipped = write_samples(dataset, min(args.num, len(dataset)), args.output)
         print(f"{os.path.join(args.output, LABEL_FILE)}: {written} samples of {dataset.describe()}, "
-              f"{len(dataset.fonts.fonts)} fonts")
+              f"{len(dataset.fonts.fonts)} fonts; {skipped} skipped (the renderer failed)")
 
     return run_tool(action, (OSError,))
 

@@ -10,4 +10,5 @@ from .collate import PadCollate
 from .loader import build_dataloader, build_dataset, build_synthetic_dataset, set_epoch
 from .transforms import create_operators, transform
 
-__all__ = ["build_dataset", "build_synthetic_dataset", "build_dataloader", "set_epoch", "create_operators", "transform", "PadCollate"]
+__all__ = ["build_dataset", "build_synthetic_dataset", "build_dataloader", "set_epoch", "create_operators",
+           "transform", "PadCollate"]

@@ -47,7 +47,6 @@ def build_dataset(config: dict, mode: str, seed: Optional[int] = None):
                           global_config=global_config, key_prefix=f"{split}.dataset")
 
 
-
 def build_synthetic_dataset(config: dict, mode: str) -> SyntheticDataSet:
     """The SyntheticDataSet of `config[mode]`: the dataset itself or a MixedDataSet's first one."""
     dataset = build_dataset(config, mode)
@@ -56,6 +55,7 @@ def build_synthetic_dataset(config: dict, mode: str) -> SyntheticDataSet:
     if synthetic is None:
         raise ConfigError(f"{_split_name(mode)}.dataset: holds no SyntheticDataSet")
     return synthetic
+
 
 def _collate(name, where: str):
     if name is None:
