@@ -4,8 +4,10 @@ arithmetic of bench/flops.py against hand-computed figures."""
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -121,6 +123,55 @@ def test_accuracy_of_a_checkpoint_through_run_evaluation(tiny_model, word_sets):
     output = run_script("bench/accuracy.py", "-c", tiny_model[0], "-o", f"Global.checkpoints={tiny_model[1]}",
                         "--data_dirs", *folders)
     check_accuracy_output(output, expected)
+
+
+@pytest.fixture(scope="module")
+def second_model(tiny_model, tmp_path_factory):
+    """The export of the tiny network with other random weights."""
+    folder = tmp_path_factory.mktemp("second")
+    config = tiny_config(str(folder))
+    export_model(config, str(folder / "inference"), random_weights(config, str(folder / "model"), seed=2))
+    return str(folder / "inference")
+
+
+def test_ensemble_accuracy_counts_each_model_their_mean_and_blank_offsets(tiny_model, second_model, word_sets,
+                                                                          tmp_path):
+    from ppcrnn.inference.preprocess import read_image, resize_norm, stack_batch
+    models = [tiny_model[2], second_model]
+    recognizers = [Recognizer(model_dir, batch_size=1) for model_dir in models]
+    images = sorted((Path(word_sets[0][0]) / "images").glob("*.png"))
+    (tmp_path / "images").mkdir()
+    lines, mean_reads, own_reads = [], [], []
+    for i, image in enumerate(images):
+        batch = stack_batch([resize_norm(read_image(str(image)), (3, 32, 100))])
+        probabilities = [recognizer.run(batch) for recognizer in recognizers]
+        mean_reads.append(recognizers[0].decoder(sum(probabilities) / 2)[0][0])
+        own_reads.append(recognizers[0].decoder(probabilities[0])[0][0])
+        shutil.copy(image, tmp_path / "images" / image.name)
+        # The first half is labelled with the mean's read, the rest with the first model's.
+        lines.append(f"images/{image.name}\t{mean_reads[-1] if i < len(images) // 2 else own_reads[-1]}")
+    (tmp_path / "labels.txt").write_text("\n".join(lines + ["images/0.png\t--"]) + "\n", encoding="utf-8")
+    assert any(mean != own for mean, own in zip(mean_reads, own_reads)), "the models must disagree somewhere"
+    labels = [line.split("\t")[1] for line in lines]
+
+    output = run_script("bench/ensemble_accuracy.py", "--model_dirs", *models, "--data_dirs", str(tmp_path),
+                        "--blank_scales", "1e9")
+    for name, reads in ((tiny_model[2], own_reads), ("mean of the 2 models' probabilities", mean_reads)):
+        [row] = table_rows(output, name)
+        assert row[1] == f"{sum(protocol(r) == protocol(label) for r, label in zip(reads, labels))}/{len(labels)}"
+    # A blank a billion times likelier wins every frame: nothing is read.
+    assert table_rows(output, f"{tiny_model[2]}, blank x 1e+09")[0][1] == f"0/{len(labels)}"
+    assert table_rows(output, "skipped")[0][1] == "1"
+
+
+def test_ensemble_accuracy_refuses_exports_of_another_input_shape(tiny_model, word_sets, tmp_path):
+    config = tiny_config(str(tmp_path), image_shape=(3, 32, 120))
+    export_model(config, str(tmp_path / "inference"), random_weights(config, str(tmp_path / "model")))
+    done = subprocess.run([sys.executable, "bench/ensemble_accuracy.py", "--model_dirs", tiny_model[2],
+                           str(tmp_path / "inference"), "--data_dirs", word_sets[0][0]],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert f"{tmp_path / 'inference'}: its characters or image_shape differ" in done.stderr
 
 
 def test_accuracy_defaults_to_every_test_set_and_honours_limit(tiny_model, benchmarks_dir):
