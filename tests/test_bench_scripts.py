@@ -1,6 +1,6 @@
-"""bench/infer_speed.py and bench/accuracy.py in their tiny modes, run as a user runs them (a
-subprocess from the repository root), on a small random-weight model; and the FLOP / peak
-arithmetic of bench/flops.py against hand-computed figures."""
+"""bench/infer_speed.py, bench/accuracy.py and bench/ensemble_accuracy.py in their tiny modes, run
+as a user runs them (a subprocess from the repository root), on small random-weight models; and the
+FLOP / peak arithmetic of bench/flops.py against hand-computed figures."""
 import importlib.util
 import os
 import re
@@ -126,7 +126,7 @@ def test_accuracy_of_a_checkpoint_through_run_evaluation(tiny_model, word_sets):
 
 
 @pytest.fixture(scope="module")
-def second_model(tiny_model, tmp_path_factory):
+def second_model(tmp_path_factory):
     """The export of the tiny network with other random weights."""
     folder = tmp_path_factory.mktemp("second")
     config = tiny_config(str(folder))
