@@ -71,6 +71,25 @@ def read_set(folder: str, limit: int = 0):
     return samples
 
 
+def usable_samples(folder: str, limit: int = 0):
+    """([(image path, label)], skipped) of `folder/labels.txt`: labels empty under the protocol and
+    unreadable images are skipped, logged and counted, not left to the engine."""
+    from ppcrnn.inference.preprocess import read_image
+    from ppcrnn.utils.logging import get_logger
+    samples, skipped = [], 0
+    for path, label in read_set(folder, limit):
+        try:
+            if not protocol_text(label):
+                raise ValueError(f"{path}: label {label!r} is empty under the protocol")
+            read_image(path, "BGR")
+        except (OSError, ValueError) as exc:
+            skipped += 1
+            get_logger().warning(f"skipped: {exc}")
+            continue
+        samples.append((path, label))
+    return samples, skipped
+
+
 def _export_predictor(args: argparse.Namespace):
     """paths -> [(text, score)] with the export in `args.model_dir`, by ppcrnn's Recognizer or
     by PaddleOCR's TextRecognition (`--engine paddleocr`)."""
@@ -89,28 +108,14 @@ def _export_predictor(args: argparse.Namespace):
 
 def evaluate_export(args: argparse.Namespace, folders: List[str]) -> List[dict]:
     """Rows {set, words, skipped, acc, norm_edit_dis} from the export on each folder."""
-    from ppcrnn.inference.preprocess import read_image
     from ppcrnn.metrics import RecMetric
-    from ppcrnn.utils.logging import get_logger
-    logger = get_logger()
     predict = _export_predictor(args)
     metric = RecMetric(is_filter=True)
     rows = []
     for folder in folders:
-        paths, labels, skipped = [], [], 0
-        for path, label in read_set(folder, args.limit):
-            if not protocol_text(label):
-                skipped += 1
-                logger.warning(f"{path}: label {label!r} is empty under the protocol; skipped")
-                continue
-            try:
-                read_image(path, "BGR")  # unreadable images are counted here, not left to the engine
-            except (OSError, ValueError) as exc:
-                skipped += 1
-                logger.warning(f"skipped: {exc}")
-                continue
-            paths.append(path)
-            labels.append((label, 1.0))
+        samples, skipped = usable_samples(folder, args.limit)
+        paths = [path for path, _ in samples]
+        labels = [(label, 1.0) for _, label in samples]
         predictions = predict(paths) if paths else []
         metric((predictions, labels))
         result = metric.get_metric()

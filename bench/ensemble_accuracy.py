@@ -23,7 +23,7 @@ from typing import List
 
 import numpy as np
 
-from accuracy import protocol_text, read_set, set_name
+from accuracy import protocol_text, set_name, usable_samples
 from common import print_table
 
 from ppcrnn.utils.cli import run_tool
@@ -38,23 +38,13 @@ def variant_names(model_dirs: List[str], blank_scales: List[float]) -> List[str]
 
 
 def count_correct(recognizers: list, names: List[str], folder: str, blank_scales: List[float]):
-    """({variant name: [correct, words]}, skipped) on `folder`: crops whose label is empty under
-    the protocol or whose image cannot be read are skipped, counted and logged."""
+    """({variant name: correct}, words, skipped) on `folder` (bench/accuracy.py's skipping rules)."""
     from ppcrnn.inference.preprocess import read_image, resize_norm, stack_batch
-    from ppcrnn.utils.logging import get_logger
     first = recognizers[0]
-    counts = {name: [0, 0] for name in names}
-    skipped = 0
-    for path, label in read_set(folder):
-        truth = protocol_text(label)
-        try:
-            if not truth:
-                raise ValueError(f"{path}: label {label!r} is empty under the protocol")
-            crop = read_image(path, first.config.img_mode, path)
-        except (OSError, ValueError) as exc:
-            skipped += 1
-            get_logger().warning(f"skipped: {exc}")
-            continue
+    correct = dict.fromkeys(names, 0)
+    samples, skipped = usable_samples(folder)
+    for path, label in samples:
+        crop = read_image(path, first.config.img_mode, path)
         batch = stack_batch([resize_norm(crop, first.config.image_shape)])
         probabilities = [recognizer.run(batch) for recognizer in recognizers]
         if len(probabilities) > 1:
@@ -64,9 +54,8 @@ def count_correct(recognizers: list, names: List[str], folder: str, blank_scales
             scaled[..., 0] *= scale
             probabilities.append(scaled)
         for name, probs in zip(names, probabilities):
-            counts[name][0] += protocol_text(first.decoder(probs)[0][0]) == truth
-            counts[name][1] += 1
-    return counts, skipped
+            correct[name] += protocol_text(first.decoder(probs)[0][0]) == protocol_text(label)
+    return correct, len(samples), skipped
 
 
 def main(argv=None) -> int:
@@ -90,17 +79,15 @@ def main(argv=None) -> int:
                 raise ConfigError(f"{recognizer.model_dir}: its characters or image_shape differ from "
                                   f"{args.model_dirs[0]}'s; only exports of one network can be averaged")
         names = variant_names(args.model_dirs, args.blank_scales)
-        per_set, skipped = {}, {}
-        for folder in args.data_dirs:
-            per_set[set_name(folder)], skipped[set_name(folder)] = count_correct(
-                recognizers, names, folder, args.blank_scales)
+        per_set = {set_name(folder): count_correct(recognizers, names, folder, args.blank_scales)
+                   for folder in args.data_dirs}
         rows = []
         for name in names:
-            cells = [f"{counts[name][0]}/{counts[name][1]}" for counts in per_set.values()]
+            cells = [f"{correct[name]}/{words}" for correct, words, _ in per_set.values()]
             # The sum of the per-set accuracies: the score S of the ship rules in bench/RESULTS.md.
-            score = sum(counts[name][0] / max(counts[name][1], 1) for counts in per_set.values())
+            score = sum(correct[name] / max(words, 1) for correct, words, _ in per_set.values())
             rows.append([name, *cells, f"{score:.4f}"])
-        rows.append(["skipped", *(str(count) for count in skipped.values()), ""])
+        rows.append(["skipped", *(str(skipped) for _, _, skipped in per_set.values()), ""])
         print_table("Correct / words (lower-case, [0-9a-z], exact match; batch 1)",
                     ["variant", *per_set, "sum of accuracies"], rows)
 
