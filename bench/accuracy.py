@@ -6,8 +6,9 @@ Two ways to run the model:
 
 * `--model_dir EXPORT_DIR`: the exported model through `ppcrnn.inference.Recognizer`, i.e. what a
   deployment sees (PaddleX preprocessing: height 32, aspect ratio kept, batches sorted by aspect
-  ratio; `--engine`, `--batch_size`, `--enable_mkldnn`); `--engine paddleocr` runs the same export
-  through PaddleOCR's own `paddleocr.TextRecognition` instead (requirements-integration.txt);
+  ratio; `--engine`, `--batch_size`, `--enable_mkldnn`, and `--decode beam|lexicon` with its
+  options); `--engine paddleocr` runs the same export through PaddleOCR's own
+  `paddleocr.TextRecognition` instead (requirements-integration.txt; greedy decoding only);
 * `-c CFG -o Global.checkpoints=PREFIX` (or Global.pretrained_model): the dygraph model through
   `tools/eval.py`'s `run_evaluation(protocol="benchmark")`, preprocessed with the config's Eval
   transforms (RecResizeImg squeezes to its width unless `eval_mode: True`), so the two can differ.
@@ -26,6 +27,8 @@ one-row table used in README.md.
         -o Global.checkpoints=output/rec/quickstart/best_accuracy
     python bench/accuracy.py --model_dir ppcrnn/models/en_mv3_crnn/inference --engine paddleocr
     python bench/accuracy.py --model_dir DIR --data_dirs ../shared/data/benchmarks/svt_647 --limit 50
+    python bench/accuracy.py --model_dir ppcrnn/models/en_mv3_crnn/inference --decode lexicon \
+        --lexicon_path words_en_wordfreq.txt --oov_penalty 5
 """
 from __future__ import annotations
 
@@ -102,7 +105,9 @@ def _export_predictor(args: argparse.Namespace):
                               for r in model.predict(paths, batch_size=args.batch_size)]
     from ppcrnn.inference import Recognizer
     recognizer = Recognizer(args.model_dir, engine=args.engine, batch_size=args.batch_size,
-                            cpu_threads=args.cpu_threads, enable_mkldnn=args.enable_mkldnn)
+                            cpu_threads=args.cpu_threads, enable_mkldnn=args.enable_mkldnn, mode=args.decode,
+                            beam_width=args.beam_width, lexicon_path=args.lexicon_path,
+                            max_edit_distance=args.max_edit_distance, oov_penalty=args.oov_penalty)
     return recognizer
 
 
@@ -162,6 +167,14 @@ def protocol_text(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.lower())
 
 
+def decoding_name(args: argparse.Namespace) -> str:
+    """How the table's model decoded, e.g. "lexicon words_en_wordfreq.txt, oov_penalty 5"."""
+    if args.decode == "beam":
+        return f"beam {args.beam_width}"
+    name = f"lexicon {os.path.basename(args.lexicon_path or '')}, max_edit_distance {args.max_edit_distance}"
+    return name + (f", oov_penalty {args.oov_penalty:g}" if args.oov_penalty is not None else "")
+
+
 def set_name(folder: str) -> str:
     return os.path.basename(os.path.normpath(folder))
 
@@ -200,7 +213,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--cpu_threads", type=int, default=4)
     parser.add_argument("--enable_mkldnn", type=lambda text: text.lower() in ("1", "true", "yes", "on"),
                         default=True)
-    return parser.parse_args(argv)
+    decoding = parser.add_argument_group("decoding (Recognizer only; PaddleOCR decodes greedily)")
+    decoding.add_argument("--decode", default="greedy", choices=("greedy", "beam", "lexicon"))
+    decoding.add_argument("--beam_width", type=int, default=10)
+    decoding.add_argument("--lexicon_path", help="for --decode lexicon, e.g. words_en_wordfreq.txt (bundled)")
+    decoding.add_argument("--max_edit_distance", type=int, default=2)
+    decoding.add_argument("--oov_penalty", type=float, help="keep the greedy text unless a word is this close "
+                                                            "in log-probability (nats; default: always a word)")
+    args = parser.parse_args(argv)
+    if args.decode != "greedy" and not args.model_dir:
+        parser.error("--decode needs --model_dir (the dygraph evaluation decodes with the config's PostProcess)")
+    if args.decode != "greedy" and args.engine == "paddleocr":
+        parser.error("--engine paddleocr decodes greedily; --decode is for the Recognizer engines")
+    return args
 
 
 def main(argv=None) -> int:
@@ -210,6 +235,8 @@ def main(argv=None) -> int:
         folders = args.data_dirs or default_data_dirs()
         if args.model_dir:
             runner = "paddleocr.TextRecognition" if args.engine == "paddleocr" else f"Recognizer, {args.engine}"
+            if args.decode != "greedy":
+                runner += f", {decoding_name(args)}"
             rows, how = evaluate_export(args, folders), f"{runner}, batch {args.batch_size}"
             model = args.name or args.model_dir
         else:

@@ -108,6 +108,21 @@ def test_accuracy_of_an_export_matches_an_independent_count(tiny_model, word_set
     check_accuracy_output(output, expected)
 
 
+
+def test_accuracy_decodes_with_a_lexicon_and_its_oov_penalty(tiny_model, word_sets, tmp_path):
+    # A lexicon of one word longer than the frames can spell (P = 0): with an oov_penalty every
+    # greedy text stands, so the counts are greedy's; without one every crop would read that word.
+    folders, expected = word_sets
+    lexicon = tmp_path / "words.txt"
+    lexicon.write_text("q" * 200 + "\t1.0\n", encoding="utf-8")
+    output = run_script("bench/accuracy.py", "--model_dir", tiny_model[2], "--data_dirs", *folders,
+                        "--decode", "lexicon", "--lexicon_path", str(lexicon), "--oov_penalty", "10")
+    assert "lexicon words.txt, max_edit_distance 2, oov_penalty 10" in output
+    check_accuracy_output(output, expected)
+    done = subprocess.run([sys.executable, "bench/accuracy.py", "--model_dir", tiny_model[2], "--engine", "paddleocr",
+                           "--decode", "lexicon", "--data_dirs", *folders], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode != 0 and "--engine paddleocr decodes greedily" in done.stderr
+
 @pytest.mark.integration
 def test_accuracy_through_paddleocr_text_recognition_matches_the_count(tiny_model, word_sets):
     pytest.importorskip("paddleocr")

@@ -2,6 +2,7 @@
 programme, every candidate scored by a plain-loop CTC forward pass, the first best word kept."""
 import logging
 import math
+import os
 import random
 
 import numpy as np
@@ -10,9 +11,11 @@ import pytest
 import ppcrnn.postprocess.ctc_forward as ctc_forward
 from _ctc_reference import ctc_probability
 from ppcrnn.character import CharacterSet
+from ppcrnn.errors import ConfigError
 from ppcrnn.postprocess import CTCLabelDecode
 import ppcrnn.postprocess.lexicon as lexicon_module
 from ppcrnn.postprocess.lexicon import FULL_SCAN_LIMIT, Lexicon
+from ppcrnn.utils.resources import RESOURCES
 
 
 def levenshtein(a, b):
@@ -216,6 +219,67 @@ def test_batched_forward_matches_reference_across_chunks(monkeypatch):
             assert value == pytest.approx(expected, rel=1e-12)
             assert math.exp(value) == pytest.approx(ctc_probability(np.exp(log_probs[sample]), label), rel=1e-9)
 
+
+
+def test_labels_that_are_all_empty_score_the_blank_path():
+    # A call whose pairs are all empty has no character columns at all (a greedy text of "").
+    log_probs = np.log(np.random.default_rng(14).dirichlet(np.ones(5), size=7))
+    got = ctc_forward.ctc_log_likelihoods(log_probs, [[], []])
+    assert got == pytest.approx([log_probs[:, 0].sum()] * 2, rel=1e-12)
+    assert got[0] == pytest.approx(log_ctc_reference(log_probs.tolist(), []), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_oov_penalty_keeps_the_greedy_text_by_the_rule(seed):
+    # The rule written out: the greedy text unless log P(best word) + penalty >= log P(greedy).
+    rng = random.Random(seed)
+    charset = CharacterSet()
+    words = sorted({"".join(rng.choice("abcde") for _ in range(rng.randint(2, 6))) for _ in range(120)})
+    texts = ([rng.choice(words) for _ in range(3)] + [mutate(rng.choice(words), rng, "abcdez") for _ in range(5)]
+             + ["", "fghij", "zz" + rng.choice(words)])
+    probs = peaked_frames(texts, charset, 14, np.random.default_rng(seed), peak_range=(0.2, 0.8))
+    log_probs = np.log(np.maximum(probs.astype(np.float64), 1e-300))
+    greedy = [text for text, _ in CTCLabelDecode()(probs)]
+    chosen = set()
+    for penalty in (0.0, 1.5, 4.0, 1e6):
+        decoder = CTCLabelDecode(mode="lexicon", lexicon=words, oov_penalty=penalty)
+        for sample, (text, score) in enumerate(decoder(probs)):
+            word, word_log_prob = reference_decode(probs[sample], words, charset, 2, greedy[sample])
+            greedy_log_prob = log_ctc_reference(log_probs[sample].tolist(), charset.encode(greedy[sample])[0])
+            keeps_greedy = greedy_log_prob - penalty > word_log_prob
+            expected, expected_log_prob = (greedy[sample], greedy_log_prob) if keeps_greedy else (word, word_log_prob)
+            assert text == expected, (penalty, sample, greedy[sample])
+            assert score == (pytest.approx(math.exp(expected_log_prob / 14), rel=1e-9) if expected else 0.0)
+            chosen.add((keeps_greedy, greedy[sample] in words))
+    assert (True, False) in chosen and (False, False) in chosen  # both sides of the rule are taken
+
+
+def test_oov_penalty_switches_exactly_at_the_log_probability_gap():
+    charset = CharacterSet()
+    probs = peaked_frames(["cqt"], charset, 10, np.random.default_rng(15), peak_range=(0.5, 0.6))
+    log_probs = np.log(probs[0].astype(np.float64)).tolist()
+    gap = log_ctc_reference(log_probs, charset.encode("cqt")[0]) - log_ctc_reference(log_probs, charset.encode("cat")[0])
+    assert gap > 0
+    read = {penalty: CTCLabelDecode(mode="lexicon", lexicon=["cat", "dog"], oov_penalty=penalty)(probs)[0][0]
+            for penalty in (gap - 1e-6, gap + 1e-6)}
+    assert read == {gap - 1e-6: "cqt", gap + 1e-6: "cat"}
+    assert CTCLabelDecode(mode="lexicon", lexicon=["cat", "dog"])(probs)[0][0] == "cat"  # no penalty: a word
+
+
+def test_oov_penalty_must_be_a_finite_number_of_nats():
+    for bad in (-1, "5", math.inf):
+        with pytest.raises(ConfigError, match="PostProcess.oov_penalty"):
+            CTCLabelDecode(mode="lexicon", lexicon=["cat"], oov_penalty=bad)
+
+
+def test_frequency_lists_and_bundled_names_are_lexicons(tmp_path):
+    listed = tmp_path / "freq.txt"
+    listed.write_text("the\t7.73\nCat\t5.1\n\ndog\n", encoding="utf-8")
+    assert CTCLabelDecode(mode="lexicon", lexicon_path=str(listed)).lexicon.words == ["the", "cat", "dog"]
+    bundled = CTCLabelDecode(mode="lexicon", lexicon_path="words_en_wordfreq.txt").lexicon.words
+    with open(os.path.join(RESOURCES, "words_en_wordfreq.txt"), encoding="utf-8") as handle:
+        first = [line.split("\t")[0] for line in handle]
+    assert bundled[:3] == first[:3] == ["the", "to", "and"] and len(bundled) == len(set(first))
 
 def test_log_add_is_logaddexp_to_rounding():
     rng = np.random.default_rng(13)

@@ -193,6 +193,12 @@ def test_lexicon_and_beam_decoding(model_dir, crops):
     results = Recognizer(model_dir, cpu_threads=1, enable_mkldnn=False, mode="lexicon", lexicon=lexicon,
                          max_edit_distance=25)(crops)
     assert {text for text, _ in results} <= set(lexicon)
+    # A word longer than the frames can spell has P = 0: with an oov_penalty every greedy text
+    # stands (the penalty reaches the decoder); without one that word would be every result.
+    greedy = Recognizer(model_dir, cpu_threads=1, enable_mkldnn=False)(crops)
+    kept = Recognizer(model_dir, cpu_threads=1, enable_mkldnn=False, mode="lexicon", lexicon=["q" * 200],
+                      oov_penalty=10)(crops)
+    assert [text for text, _ in kept] == [text for text, _ in greedy]
     beam = Recognizer(model_dir, cpu_threads=1, enable_mkldnn=False, mode="beam", beam_width=4)(crops)
     assert len(beam) == len(crops) and all(set(t) <= set("0123456789abcdefghijklmnopqrstuvwxyz") for t, _ in beam)
 

@@ -50,8 +50,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--use_gpu", type=str2bool, default=None, help="default: a GPU if Paddle sees one")
     parser.add_argument("--decode", default="greedy", choices=("greedy", "beam", "lexicon"))
     parser.add_argument("--beam_width", type=int, default=10)
-    parser.add_argument("--lexicon_path", help="one word per line (for --decode lexicon)")
+    parser.add_argument("--lexicon_path", help="one word per line, or word<TAB>... (for --decode lexicon; "
+                        "a bundled list by name: words_en_wordfreq.txt)")
     parser.add_argument("--max_edit_distance", type=int, default=2)
+    parser.add_argument("--oov_penalty", type=float, help="with --decode lexicon: keep the greedy text unless a "
+                        "word is within this many nats of its log-probability (default: always a word)")
     parser.add_argument("--benchmark_protocol", action="store_true",
                         help="compare lower-cased [0-9a-z] only (the usual benchmark protocol)")
     parser.add_argument("--save_res_path", help="also write the results to this file")
@@ -97,7 +100,8 @@ def run(args: argparse.Namespace) -> None:
     recognizer = Recognizer(model_dir, engine=args.engine, batch_size=args.batch_size,
                             cpu_threads=args.cpu_threads, enable_mkldnn=args.enable_mkldnn,
                             use_gpu=args.use_gpu, mode=args.decode, beam_width=args.beam_width,
-                            lexicon_path=args.lexicon_path, max_edit_distance=args.max_edit_distance)
+                            lexicon_path=args.lexicon_path, max_edit_distance=args.max_edit_distance,
+                            oov_penalty=args.oov_penalty)
     kept, crops = [], []
     for path in paths:
         try:

@@ -20,14 +20,14 @@ from .inference_config import InferenceConfig
 from .preprocess import read_image, resize_norm, stack_batch
 
 
-def _decoder(characters: Sequence[str], mode: str, beam_width: int, lexicon_path: Optional[str],
-             lexicon: Optional[list], max_edit_distance: int) -> CTCLabelDecode:
-    """CTCLabelDecode over an explicit class list (blank first) via a one-off dictionary file."""
+def _decoder(characters: Sequence[str], **options: Any) -> CTCLabelDecode:
+    """CTCLabelDecode (with `options` such as mode) over an explicit class list (blank first) via a
+    one-off dictionary file."""
     with tempfile.TemporaryDirectory(prefix="ppcrnn-dict-") as folder:
         path = os.path.join(folder, "dict.txt")
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             handle.write("".join(char + "\n" for char in characters[1:]))
-        return CTCLabelDecode(path, False, mode, beam_width, lexicon_path, lexicon, max_edit_distance)
+        return CTCLabelDecode(path, False, **options)
 
 
 class Recognizer:
@@ -39,15 +39,16 @@ class Recognizer:
     def __init__(self, model_dir: str, engine: str = "paddle", batch_size: int = 6, cpu_threads: int = 4,
                  enable_mkldnn: bool = True, use_gpu: Optional[bool] = None, mode: str = "greedy",
                  beam_width: int = 10, lexicon_path: Optional[str] = None, lexicon: Optional[list] = None,
-                 max_edit_distance: int = 2):
+                 max_edit_distance: int = 2, oov_penalty: Optional[float] = None):
         if batch_size < 1:
             raise ValueError(f"batch_size: must be at least 1, got {batch_size}")
         self.model_dir = model_dir
         self.config = InferenceConfig.load(model_dir)
         self.batch_size = batch_size
         self.engine = build_engine(model_dir, engine, cpu_threads, enable_mkldnn, use_gpu)
-        self.decoder = _decoder(self.config.characters, mode, beam_width, lexicon_path, lexicon,
-                                max_edit_distance)
+        self.decoder = _decoder(self.config.characters, mode=mode, beam_width=beam_width,
+                                lexicon_path=lexicon_path, lexicon=lexicon,
+                                max_edit_distance=max_edit_distance, oov_penalty=oov_penalty)
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """Softmax probabilities [N, T, C] for a preprocessed, padded batch [N, 3, H, W]."""

@@ -41,7 +41,8 @@ def batch_ctc_log_likelihoods(table: np.ndarray, num_frames: int, strides: np.nd
     lengths = np.asarray(lengths, dtype=np.int64)
     strides = np.asarray(strides, dtype=np.int64)
     blank_columns = np.asarray(blank_columns, dtype=np.int64)
-    char_columns = np.asarray(char_columns, dtype=np.int64)
+    # One spare entry for padding to point at, so that a call whose labels are all empty indexes too.
+    char_columns = np.append(np.asarray(char_columns, dtype=np.int64), 0)
     starts = np.cumsum(lengths) - lengths
     result = np.empty(len(lengths))
     order = np.argsort(lengths, kind="stable")
@@ -54,7 +55,7 @@ def batch_ctc_log_likelihoods(table: np.ndarray, num_frames: int, strides: np.nd
         chunk = order[begin:end]
         inside = np.arange(width) < lengths[chunk, None]
         # Padding reads the blank: any column would do, it is never read back.
-        columns = np.where(inside, char_columns[np.where(inside, starts[chunk, None] + np.arange(width), 0)],
+        columns = np.where(inside, char_columns[np.where(inside, starts[chunk, None] + np.arange(width), -1)],
                            blank_columns[chunk, None])
         result[chunk] = _forward(table, num_frames, strides[chunk], blank_columns[chunk], columns, lengths[chunk])
         begin = end

@@ -54,7 +54,9 @@ class CTCLabelDecode:
     frame's class and blanks; score = mean of the kept frames' max values (0 for empty text).
     `mode: beam` returns the most probable labelling by prefix beam search (`beam_width`), and
     `mode: lexicon` the most probable word of the lexicon (`lexicon_path`, one word per line, and/or
-    `lexicon`) among those within `max_edit_distance` of the greedy text. Both score a non-empty
+    `lexicon`) among those within `max_edit_distance` of the greedy text; with `oov_penalty`
+    (nats) it keeps the greedy text when log P(greedy text) - oov_penalty beats that word's, so
+    words outside the lexicon (names, numbers) still read. Both score a non-empty
     text as exp(log P(text) / T), the per-frame geometric mean of its CTC probability; empty text
     scores 0 as in greedy. With `label` (int [N, L], 0-padded), also returns the labels decoded
     PaddleOCR's way (indices 0 dropped, repeats kept, score 1): `(preds_list, labels_list)`.
@@ -62,18 +64,22 @@ class CTCLabelDecode:
 
     def __init__(self, character_dict_path: Optional[str] = None, use_space_char: bool = False,
                  mode: str = "greedy", beam_width: int = 10, lexicon_path: Optional[str] = None,
-                 lexicon: Optional[list] = None, max_edit_distance: int = 2):
+                 lexicon: Optional[list] = None, max_edit_distance: int = 2,
+                 oov_penalty: Optional[float] = None):
         if mode not in MODES:
             raise ConfigError(f"PostProcess.mode: unknown mode '{mode}'; known: {', '.join(MODES)}")
         if beam_width < 1:
             raise ConfigError(f"PostProcess.beam_width: must be at least 1, got {beam_width}")
         if max_edit_distance < 0:
             raise ConfigError(f"PostProcess.max_edit_distance: must be >= 0, got {max_edit_distance}")
+        if oov_penalty is not None and not (isinstance(oov_penalty, (int, float)) and 0 <= oov_penalty < math.inf):
+            raise ConfigError(f"PostProcess.oov_penalty: a number of nats >= 0 (or null), got {oov_penalty!r}")
         self.charset = CharacterSet(character_dict_path, use_space_char)
         self.character: List[str] = self.charset.characters
         self._characters = np.array(self.character, dtype=object)
         self.mode = mode
         self.beam_width = beam_width
+        self.oov_penalty = oov_penalty
         self.lexicon: Optional[Lexicon] = None
         words = (read_lexicon(lexicon_path) if lexicon_path else []) + [str(w) for w in lexicon or []]
         if mode == "lexicon":
@@ -81,8 +87,9 @@ class CTCLabelDecode:
                 raise ConfigError("PostProcess.lexicon_path: mode 'lexicon' needs lexicon_path or lexicon")
             source = f"PostProcess.lexicon_path ({lexicon_path})" if lexicon_path else "PostProcess.lexicon"
             self.lexicon = Lexicon(words, self.charset, max_edit_distance, source)
-        elif words:
-            get_logger().warning(f"PostProcess: a lexicon is given but mode is '{mode}'; it is not used")
+        elif words or oov_penalty is not None:
+            get_logger().warning(f"PostProcess: a lexicon or oov_penalty is given but mode is '{mode}'; "
+                                 f"they are not used")
 
     def __call__(self, preds: Any, label: Any = None):
         if isinstance(preds, (list, tuple)):
@@ -91,19 +98,26 @@ class CTCLabelDecode:
         if self.mode == "beam":
             texts = self.decode_beam(preds)
         elif self.mode == "lexicon":
-            texts = self.decode_lexicon(preds, [text for text, _ in self.decode_greedy(preds)])
+            texts = self.decode_lexicon(preds)
         else:
             texts = self.decode_greedy(preds)
         if label is None:
             return texts
         return texts, self.decode_labels(_to_numpy(label))
 
-    def decode_greedy(self, preds: np.ndarray) -> List[Tuple[str, float]]:
+    @staticmethod
+    def _greedy_paths(preds: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per frame the best class [N, T] and its value [N, T], and which frames the text keeps
+        (not blank, not a repeat of the previous frame's class)."""
         best = preds.argmax(axis=2)
         # read the maxima at the argmax instead of a second full pass (C = 6625 makes it count)
         best_value = np.take_along_axis(preds, best[..., None], axis=2)[..., 0]
         keep = best != 0
         keep[:, 1:] &= best[:, 1:] != best[:, :-1]
+        return best, best_value, keep
+
+    def decode_greedy(self, preds: np.ndarray) -> List[Tuple[str, float]]:
+        best, best_value, keep = self._greedy_paths(preds)
         counts = keep.sum(axis=1)
         sums = np.where(keep, best_value, 0.0).sum(axis=1, dtype=np.float64)
         scores = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
@@ -117,8 +131,12 @@ class CTCLabelDecode:
             results.append((self.charset.decode_indices(indices), score))
         return results
 
-    def decode_lexicon(self, preds: np.ndarray, greedy_texts: List[str]) -> List[Tuple[str, float]]:
-        best = self.lexicon.best_words(greedy_texts, _log_probability_columns(preds))
+    def decode_lexicon(self, preds: np.ndarray) -> List[Tuple[str, float]]:
+        paths, _, keep = self._greedy_paths(preds)
+        greedy_labels = [path[kept] for path, kept in zip(paths, keep)]
+        greedy_texts = ["".join(self._characters[label]) for label in greedy_labels]
+        best = self.lexicon.best_words(greedy_texts, _log_probability_columns(preds), greedy_labels,
+                                       self.oov_penalty)
         return [(word, self._score(len(word), log_prob, preds.shape[1])) for word, log_prob in best]
 
     def decode_labels(self, labels: np.ndarray) -> List[Tuple[str, float]]:

@@ -3,8 +3,9 @@ highest CTC probability among the words near the greedy result (edit distances b
 probabilities by the vectorised forward pass of ctc_forward)."""
 from __future__ import annotations
 
+import itertools
 import os
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from rapidfuzz import process
@@ -13,6 +14,7 @@ from rapidfuzz.distance import Levenshtein
 from ..character import CharacterSet
 from ..errors import ConfigError
 from ..utils.logging import get_logger
+from ..utils.resources import bundled_path
 from .ctc_forward import batch_ctc_log_likelihoods
 
 # Up to this many words every word is a candidate, whatever its distance to the greedy text.
@@ -22,14 +24,17 @@ DISTANCES_PER_CALL = 1 << 24
 
 
 def read_lexicon(path: str) -> List[str]:
-    """Words of a UTF-8 lexicon file, one per line; blank lines are skipped."""
+    """Words of a UTF-8 lexicon file, one per line; blank lines are skipped. A line may be
+    `word<TAB>anything` (a frequency list such as the bundled `words_en_wordfreq.txt`, which a bare
+    name finds): the word is what comes before the first tab."""
+    path = bundled_path(path)
     if not os.path.isfile(path):
         raise ConfigError(f"PostProcess.lexicon_path: file not found: {path}")
     words = []
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, 1):
             try:
-                word = raw.decode("utf-8").strip()
+                word = raw.decode("utf-8").partition("\t")[0].strip()
             except UnicodeDecodeError as exc:
                 raise ConfigError(f"{path}:{number}: not valid UTF-8 ({exc})") from None
             if word:
@@ -61,7 +66,8 @@ class Lexicon:
     The candidates of a greedy text are the words within `max_edit_distance` (Levenshtein, by
     rapidfuzz) of it, the radius doubling until some word is found; with at most FULL_SCAN_LIMIT
     words, all of them. `best_words(greedy_texts, log_probs_of)` returns, per sample, the candidate
-    with the highest CTC log-probability as (word, log P(word)); ties go to the earlier word."""
+    with the highest CTC log-probability as (word, log P(word)); ties go to the earlier word. With
+    an `oov_penalty` it returns the greedy text instead where that is more probable by more."""
 
     def __init__(self, words: Sequence[str], charset: CharacterSet, max_edit_distance: int = 2,
                  source: str = "PostProcess.lexicon"):
@@ -110,12 +116,16 @@ class Lexicon:
     def candidates(self, text: str) -> List[int]:
         return self.candidate_lists([text])[0].tolist()
 
-    def best_words(self, greedy_texts: Sequence[str],
-                   log_probs_of: Callable[[int, np.ndarray], np.ndarray]) -> List[Tuple[str, float]]:
+    def best_words(self, greedy_texts: Sequence[str], log_probs_of: Callable[[int, np.ndarray], np.ndarray],
+                   greedy_labels: Optional[Sequence[Sequence[int]]] = None,
+                   oov_penalty: Optional[float] = None) -> List[Tuple[str, float]]:
         """`log_probs_of(sample, classes)` gives the [T, len(classes)] natural-log probabilities of
         sample `sample` (0 .. N-1) for the ascending class indices `classes` (blank 0 first). Only
         the classes of that sample's candidates are asked for: with 6625 classes and a few
-        candidates, taking the logarithm of every class would cost more than the scoring."""
+        candidates, taking the logarithm of every class would cost more than the scoring.
+        With `oov_penalty` (nats) and the greedy texts' class indices `greedy_labels`, a sample keeps
+        its greedy text when log P(greedy text) - oov_penalty beats the best word's log P: a text
+        outside the lexicon needs that much more evidence (the log prior odds of a lexicon word)."""
         if not greedy_texts:
             return []
         candidates = self.candidate_lists(greedy_texts)
@@ -126,8 +136,28 @@ class Lexicon:
         lengths = self.lengths[words]
         pair_starts = np.cumsum(lengths) - lengths
         chars = self.flat_labels[np.repeat(self.starts[words] - pair_starts, lengths) + np.arange(lengths.sum())]
+        if oov_penalty is not None:
+            # Each greedy text is one more pair, after all the words'.
+            samples = np.concatenate([samples, np.arange(len(counts))])
+            lengths = np.concatenate([lengths, [len(label) for label in greedy_labels]]).astype(np.int64)
+            chars = np.concatenate([chars, np.fromiter(itertools.chain.from_iterable(greedy_labels), np.int64)])
+        scores = self._pair_log_likelihoods(samples, lengths, chars, log_probs_of, len(counts))
+        results, begin = [], 0
+        for sample, count in enumerate(counts):
+            best = begin + int(np.argmax(scores[begin:begin + count]))  # the first of equal maxima
+            result = (self.words[words[best]], float(scores[best]))
+            if oov_penalty is not None and scores[len(words) + sample] - oov_penalty > scores[best]:
+                result = (greedy_texts[sample], float(scores[len(words) + sample]))
+            results.append(result)
+            begin += count
+        return results
+
+    def _pair_log_likelihoods(self, samples: np.ndarray, lengths: np.ndarray, chars: np.ndarray,
+                              log_probs_of: Callable[[int, np.ndarray], np.ndarray], num_samples: int) -> np.ndarray:
+        """log P(label | sample) of (sample, label) pairs, labels given by their `lengths` and their
+        class indices `chars` end to end, in one vectorised forward pass."""
         char_samples = np.repeat(samples, lengths)
-        used = np.zeros((len(counts), self.num_classes), dtype=bool)
+        used = np.zeros((num_samples, self.num_classes), dtype=bool)
         used[:, 0] = True
         used[char_samples, chars] = True
         # Each sample's [T, classes used] log-probabilities, one block after the other.
@@ -140,11 +170,5 @@ class Lexicon:
             blocks.append(block.reshape(-1))
             widths.append(len(classes))
             size += block.size
-        scores = batch_ctc_log_likelihoods(np.concatenate(blocks), len(block), np.array(widths)[samples],
-                                           column[samples, 0], column[char_samples, chars], lengths)
-        results, begin = [], 0
-        for count in counts:
-            best = begin + int(np.argmax(scores[begin:begin + count]))  # the first of equal maxima
-            results.append((self.words[words[best]], float(scores[best])))
-            begin += count
-        return results
+        return batch_ctc_log_likelihoods(np.concatenate(blocks), len(block), np.array(widths)[samples],
+                                         column[samples, 0], column[char_samples, chars], lengths)

@@ -9,10 +9,9 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ....errors import ConfigError
+from ....utils.resources import RESOURCES, bundled_path
 from ...label_rules import LabelRules
 
-RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))), "resources")
 DEFAULT_WORD_LISTS = ("words_common.txt", "words_web2_sample.txt")
 # "prices" is off unless a config weights it, so configs without it draw the texts they always drew.
 DEFAULT_WEIGHTS = {"words": 0.5, "random": 0.2, "numbers": 0.15, "patterns": 0.15, "prices": 0.0}
@@ -31,9 +30,7 @@ def load_words(path: Optional[str] = None) -> Tuple[List[str], Optional[np.ndarr
     `words_common.txt` that is not a file here is looked up among the bundled lists. Lines may be
     `word<TAB>zipf` (log10 of the frequency per billion words, as `words_en_wordfreq.txt`): then the
     zipf values come back too (None when any line lacks one)."""
-    if path and not os.path.isfile(path) and os.path.isfile(os.path.join(RESOURCES, path)):
-        path = os.path.join(RESOURCES, path)
-    paths = [path] if path else [os.path.join(RESOURCES, name) for name in DEFAULT_WORD_LISTS]
+    paths = [bundled_path(path)] if path else [os.path.join(RESOURCES, name) for name in DEFAULT_WORD_LISTS]
     words, zipfs = [], []
     for file in paths:
         if not os.path.isfile(file):
