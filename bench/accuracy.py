@@ -28,7 +28,7 @@ one-row table used in README.md.
     python bench/accuracy.py --model_dir ppcrnn/models/en_mv3_crnn/inference --engine paddleocr
     python bench/accuracy.py --model_dir DIR --data_dirs ../shared/data/benchmarks/svt_647 --limit 50
     python bench/accuracy.py --model_dir ppcrnn/models/en_mv3_crnn/inference --decode lexicon \
-        --lexicon_path words_en_wordfreq.txt --oov_penalty 5
+        --lexicon_path words_en_wordfreq.txt --oov_penalty 6 --frequency_weight 0.5
 """
 from __future__ import annotations
 
@@ -107,7 +107,8 @@ def _export_predictor(args: argparse.Namespace):
     recognizer = Recognizer(args.model_dir, engine=args.engine, batch_size=args.batch_size,
                             cpu_threads=args.cpu_threads, enable_mkldnn=args.enable_mkldnn, mode=args.decode,
                             beam_width=args.beam_width, lexicon_path=args.lexicon_path,
-                            max_edit_distance=args.max_edit_distance, oov_penalty=args.oov_penalty)
+                            max_edit_distance=args.max_edit_distance, oov_penalty=args.oov_penalty,
+                            frequency_weight=args.frequency_weight)
     return recognizer
 
 
@@ -172,7 +173,8 @@ def decoding_name(args: argparse.Namespace) -> str:
     if args.decode == "beam":
         return f"beam {args.beam_width}"
     name = f"lexicon {os.path.basename(args.lexicon_path or '')}, max_edit_distance {args.max_edit_distance}"
-    return name + (f", oov_penalty {args.oov_penalty:g}" if args.oov_penalty is not None else "")
+    name += f", oov_penalty {args.oov_penalty:g}" if args.oov_penalty is not None else ""
+    return name + (f", frequency_weight {args.frequency_weight:g}" if args.frequency_weight else "")
 
 
 def set_name(folder: str) -> str:
@@ -220,6 +222,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     decoding.add_argument("--max_edit_distance", type=int, default=2)
     decoding.add_argument("--oov_penalty", type=float, help="keep the greedy text unless a word is this close "
                                                             "in log-probability (nats; default: always a word)")
+    decoding.add_argument("--frequency_weight", type=float, default=0.0,
+                          help="rank words by log-probability + this x ln(10) x log10 frequency")
     args = parser.parse_args(argv)
     if args.decode != "greedy" and not args.model_dir:
         parser.error("--decode needs --model_dir (the dygraph evaluation decodes with the config's PostProcess)")

@@ -14,7 +14,7 @@ from ppcrnn.character import CharacterSet
 from ppcrnn.errors import ConfigError
 from ppcrnn.postprocess import CTCLabelDecode
 import ppcrnn.postprocess.lexicon as lexicon_module
-from ppcrnn.postprocess.lexicon import FULL_SCAN_LIMIT, Lexicon
+from ppcrnn.postprocess.lexicon import FULL_SCAN_LIMIT, Lexicon, read_lexicon
 from ppcrnn.utils.resources import RESOURCES
 
 
@@ -53,9 +53,10 @@ def log_ctc_reference(log_probs, label):
     return log_add(alpha[-1], alpha[-2]) if label else alpha[-1]
 
 
-def reference_decode(probs, words, charset, max_edit_distance, greedy_text):
+def reference_decode(probs, words, charset, max_edit_distance, greedy_text, log_priors=None):
     """The lexicon rule written out: candidates by distance (all words for small lists, the radius
-    doubling from max_edit_distance until a word is in reach), then the first most probable one."""
+    doubling from max_edit_distance until a word is in reach), then the first most probable one
+    (with `log_priors`, word -> nats, the first best by log P + prior); returns it and its log P."""
     if len(words) <= FULL_SCAN_LIMIT:
         candidates = list(words)
     else:
@@ -66,7 +67,8 @@ def reference_decode(probs, words, charset, max_edit_distance, greedy_text):
         candidates = [word for word in words if distance[word] <= radius]
     log_probs = np.log(np.maximum(probs.astype(np.float64), 1e-300)).tolist()
     scores = [log_ctc_reference(log_probs, charset.encode(word)[0]) for word in candidates]
-    best = int(np.argmax(scores))
+    ranks = [score + (log_priors or {}).get(word, 0.0) for word, score in zip(candidates, scores)]
+    best = int(np.argmax(ranks))
     return candidates[best], scores[best]
 
 
@@ -229,12 +231,17 @@ def test_labels_that_are_all_empty_score_the_blank_path():
     assert got[0] == pytest.approx(log_ctc_reference(log_probs.tolist(), []), rel=1e-12)
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_oov_penalty_keeps_the_greedy_text_by_the_rule(seed):
-    # The rule written out: the greedy text unless log P(best word) + penalty >= log P(greedy).
+@pytest.mark.parametrize("seed, frequency_weight", [(0, 0.0), (1, 0.0), (2, 0.0), (3, 0.5), (4, 2.0)])
+def test_word_prior_keeps_the_greedy_text_by_the_rule(seed, frequency_weight, tmp_path):
+    # The rule written out: the word of the highest log P + b ln(10) zipf among the candidates;
+    # the greedy text unless log P(that word) + penalty >= log P(greedy).
     rng = random.Random(seed)
     charset = CharacterSet()
     words = sorted({"".join(rng.choice("abcde") for _ in range(rng.randint(2, 6))) for _ in range(120)})
+    zipf = {word: round(rng.uniform(1.0, 7.0), 2) for word in words}
+    lexicon_file = tmp_path / "words.txt"
+    lexicon_file.write_text("".join(f"{word}\t{zipf[word]}\n" for word in words), encoding="utf-8")
+    log_priors = {word: frequency_weight * math.log(10) * zipf[word] for word in words}
     texts = ([rng.choice(words) for _ in range(3)] + [mutate(rng.choice(words), rng, "abcdez") for _ in range(5)]
              + ["", "fghij", "zz" + rng.choice(words)])
     probs = peaked_frames(texts, charset, 14, np.random.default_rng(seed), peak_range=(0.2, 0.8))
@@ -242,9 +249,10 @@ def test_oov_penalty_keeps_the_greedy_text_by_the_rule(seed):
     greedy = [text for text, _ in CTCLabelDecode()(probs)]
     chosen = set()
     for penalty in (0.0, 1.5, 4.0, 1e6):
-        decoder = CTCLabelDecode(mode="lexicon", lexicon=words, oov_penalty=penalty)
+        decoder = CTCLabelDecode(mode="lexicon", lexicon_path=str(lexicon_file), oov_penalty=penalty,
+                                 frequency_weight=frequency_weight)
         for sample, (text, score) in enumerate(decoder(probs)):
-            word, word_log_prob = reference_decode(probs[sample], words, charset, 2, greedy[sample])
+            word, word_log_prob = reference_decode(probs[sample], words, charset, 2, greedy[sample], log_priors)
             greedy_log_prob = log_ctc_reference(log_probs[sample].tolist(), charset.encode(greedy[sample])[0])
             keeps_greedy = greedy_log_prob - penalty > word_log_prob
             expected, expected_log_prob = (greedy[sample], greedy_log_prob) if keeps_greedy else (word, word_log_prob)
@@ -266,15 +274,37 @@ def test_oov_penalty_switches_exactly_at_the_log_probability_gap():
     assert CTCLabelDecode(mode="lexicon", lexicon=["cat", "dog"])(probs)[0][0] == "cat"  # no penalty: a word
 
 
-def test_oov_penalty_must_be_a_finite_number_of_nats():
-    for bad in (-1, "5", math.inf):
+def test_frequency_makes_a_common_word_beat_a_slightly_more_probable_rare_one(tmp_path):
+    charset = CharacterSet()
+    probs = peaked_frames(["cot"], charset, 10, np.random.default_rng(16), peak_range=(0.5, 0.6))
+    index = {char: i for i, char in enumerate(CTCLabelDecode().character)}
+    probs[0, 2, index["a"]] += 0.3  # "a" second under "o": "cat" is less probable than "cot", not by much
+    probs /= probs.sum(-1, keepdims=True)
+    log_probs = np.log(probs[0].astype(np.float64)).tolist()
+    gap = log_ctc_reference(log_probs, charset.encode("cot")[0]) - log_ctc_reference(log_probs, charset.encode("cat")[0])
+    assert 0 < gap < 2 * math.log(10)
+    lexicon_file = tmp_path / "words.txt"
+    lexicon_file.write_text("cat\t5.0\ncot\t3.0\n", encoding="utf-8")  # cat 100x as frequent
+    read = {weight: CTCLabelDecode(mode="lexicon", lexicon_path=str(lexicon_file), frequency_weight=weight)(probs)[0][0]
+            for weight in (0.0, gap / (2 * math.log(10)) - 1e-6, gap / (2 * math.log(10)) + 1e-6, 1.0)}
+    assert list(read.values()) == ["cot", "cot", "cat", "cat"]
+
+
+def test_word_prior_options_are_checked():
+    for bad in (-1, "5", math.inf, True):
         with pytest.raises(ConfigError, match="PostProcess.oov_penalty"):
             CTCLabelDecode(mode="lexicon", lexicon=["cat"], oov_penalty=bad)
+        with pytest.raises(ConfigError, match="PostProcess.frequency_weight"):
+            CTCLabelDecode(mode="lexicon", lexicon=["cat"], frequency_weight=bad)
+    # A frequency prior needs every word's frequency; the word without one is named.
+    with pytest.raises(ConfigError, match="'dog' has none"):
+        CTCLabelDecode(mode="lexicon", lexicon=["dog"], lexicon_path="words_en_wordfreq.txt", frequency_weight=0.5)
 
 
 def test_frequency_lists_and_bundled_names_are_lexicons(tmp_path):
     listed = tmp_path / "freq.txt"
-    listed.write_text("the\t7.73\nCat\t5.1\n\ndog\n", encoding="utf-8")
+    listed.write_text("the\t7.73\nCat\t5.1\n\ndog\ncat\t9\n", encoding="utf-8")
+    assert read_lexicon(str(listed)) == (["the", "Cat", "dog", "cat"], [7.73, 5.1, None, 9.0])
     assert CTCLabelDecode(mode="lexicon", lexicon_path=str(listed)).lexicon.words == ["the", "cat", "dog"]
     bundled = CTCLabelDecode(mode="lexicon", lexicon_path="words_en_wordfreq.txt").lexicon.words
     with open(os.path.join(RESOURCES, "words_en_wordfreq.txt"), encoding="utf-8") as handle:

@@ -55,6 +55,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--max_edit_distance", type=int, default=2)
     parser.add_argument("--oov_penalty", type=float, help="with --decode lexicon: keep the greedy text unless a "
                         "word is within this many nats of its log-probability (default: always a word)")
+    parser.add_argument("--frequency_weight", type=float, default=0.0, help="with --decode lexicon: rank words by "
+                        "log-probability + this x ln(10) x their log10 frequency (word<TAB>zipf lexicons)")
     parser.add_argument("--benchmark_protocol", action="store_true",
                         help="compare lower-cased [0-9a-z] only (the usual benchmark protocol)")
     parser.add_argument("--save_res_path", help="also write the results to this file")
@@ -101,7 +103,7 @@ def run(args: argparse.Namespace) -> None:
                             cpu_threads=args.cpu_threads, enable_mkldnn=args.enable_mkldnn,
                             use_gpu=args.use_gpu, mode=args.decode, beam_width=args.beam_width,
                             lexicon_path=args.lexicon_path, max_edit_distance=args.max_edit_distance,
-                            oov_penalty=args.oov_penalty)
+                            oov_penalty=args.oov_penalty, frequency_weight=args.frequency_weight)
     kept, crops = [], []
     for path in paths:
         try:

@@ -39,7 +39,7 @@ class Recognizer:
     def __init__(self, model_dir: str, engine: str = "paddle", batch_size: int = 6, cpu_threads: int = 4,
                  enable_mkldnn: bool = True, use_gpu: Optional[bool] = None, mode: str = "greedy",
                  beam_width: int = 10, lexicon_path: Optional[str] = None, lexicon: Optional[list] = None,
-                 max_edit_distance: int = 2, oov_penalty: Optional[float] = None):
+                 max_edit_distance: int = 2, oov_penalty: Optional[float] = None, frequency_weight: float = 0.0):
         if batch_size < 1:
             raise ValueError(f"batch_size: must be at least 1, got {batch_size}")
         self.model_dir = model_dir
@@ -48,7 +48,8 @@ class Recognizer:
         self.engine = build_engine(model_dir, engine, cpu_threads, enable_mkldnn, use_gpu)
         self.decoder = _decoder(self.config.characters, mode=mode, beam_width=beam_width,
                                 lexicon_path=lexicon_path, lexicon=lexicon,
-                                max_edit_distance=max_edit_distance, oov_penalty=oov_penalty)
+                                max_edit_distance=max_edit_distance, oov_penalty=oov_penalty,
+                                frequency_weight=frequency_weight)
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """Softmax probabilities [N, T, C] for a preprocessed, padded batch [N, 3, H, W]."""

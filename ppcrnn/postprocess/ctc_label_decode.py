@@ -17,6 +17,10 @@ from .lexicon import Lexicon, read_lexicon
 MODES = ("greedy", "beam", "lexicon")
 
 
+def _is_finite_non_negative(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf
+
+
 def _to_numpy(value: Any) -> np.ndarray:
     return value.numpy() if isinstance(value, paddle.Tensor) else np.asarray(value)
 
@@ -56,7 +60,9 @@ class CTCLabelDecode:
     `mode: lexicon` the most probable word of the lexicon (`lexicon_path`, one word per line, and/or
     `lexicon`) among those within `max_edit_distance` of the greedy text; with `oov_penalty`
     (nats) it keeps the greedy text when log P(greedy text) - oov_penalty beats that word's, so
-    words outside the lexicon (names, numbers) still read. Both score a non-empty
+    words outside the lexicon (names, numbers) still read, and with `frequency_weight` b it ranks
+    the words by log P + b * ln(10) * their log10 frequency (`word<TAB>zipf` lines; see
+    postprocess/lexicon.py). Both score a non-empty
     text as exp(log P(text) / T), the per-frame geometric mean of its CTC probability; empty text
     scores 0 as in greedy. With `label` (int [N, L], 0-padded), also returns the labels decoded
     PaddleOCR's way (indices 0 dropped, repeats kept, score 1): `(preds_list, labels_list)`.
@@ -65,31 +71,35 @@ class CTCLabelDecode:
     def __init__(self, character_dict_path: Optional[str] = None, use_space_char: bool = False,
                  mode: str = "greedy", beam_width: int = 10, lexicon_path: Optional[str] = None,
                  lexicon: Optional[list] = None, max_edit_distance: int = 2,
-                 oov_penalty: Optional[float] = None):
+                 oov_penalty: Optional[float] = None, frequency_weight: float = 0.0):
         if mode not in MODES:
             raise ConfigError(f"PostProcess.mode: unknown mode '{mode}'; known: {', '.join(MODES)}")
         if beam_width < 1:
             raise ConfigError(f"PostProcess.beam_width: must be at least 1, got {beam_width}")
         if max_edit_distance < 0:
             raise ConfigError(f"PostProcess.max_edit_distance: must be >= 0, got {max_edit_distance}")
-        if oov_penalty is not None and not (isinstance(oov_penalty, (int, float)) and 0 <= oov_penalty < math.inf):
+        if oov_penalty is not None and not _is_finite_non_negative(oov_penalty):
             raise ConfigError(f"PostProcess.oov_penalty: a number of nats >= 0 (or null), got {oov_penalty!r}")
+        if not _is_finite_non_negative(frequency_weight):
+            raise ConfigError(f"PostProcess.frequency_weight: a number >= 0, got {frequency_weight!r}")
         self.charset = CharacterSet(character_dict_path, use_space_char)
         self.character: List[str] = self.charset.characters
         self._characters = np.array(self.character, dtype=object)
         self.mode = mode
         self.beam_width = beam_width
-        self.oov_penalty = oov_penalty
         self.lexicon: Optional[Lexicon] = None
-        words = (read_lexicon(lexicon_path) if lexicon_path else []) + [str(w) for w in lexicon or []]
+        words, frequencies = read_lexicon(lexicon_path) if lexicon_path else ([], [])
+        words += [str(w) for w in lexicon or []]
+        frequencies += [None] * (len(words) - len(frequencies))
         if mode == "lexicon":
             if not words:
                 raise ConfigError("PostProcess.lexicon_path: mode 'lexicon' needs lexicon_path or lexicon")
             source = f"PostProcess.lexicon_path ({lexicon_path})" if lexicon_path else "PostProcess.lexicon"
-            self.lexicon = Lexicon(words, self.charset, max_edit_distance, source)
-        elif words or oov_penalty is not None:
-            get_logger().warning(f"PostProcess: a lexicon or oov_penalty is given but mode is '{mode}'; "
-                                 f"they are not used")
+            self.lexicon = Lexicon(words, self.charset, max_edit_distance, source, oov_penalty, frequencies,
+                                   frequency_weight)
+        elif words or oov_penalty is not None or frequency_weight:
+            get_logger().warning(f"PostProcess: a lexicon, oov_penalty or frequency_weight is given but mode "
+                                 f"is '{mode}'; they are not used")
 
     def __call__(self, preds: Any, label: Any = None):
         if isinstance(preds, (list, tuple)):
@@ -135,8 +145,7 @@ class CTCLabelDecode:
         paths, _, keep = self._greedy_paths(preds)
         greedy_labels = [path[kept] for path, kept in zip(paths, keep)]
         greedy_texts = ["".join(self._characters[label]) for label in greedy_labels]
-        best = self.lexicon.best_words(greedy_texts, _log_probability_columns(preds), greedy_labels,
-                                       self.oov_penalty)
+        best = self.lexicon.best_words(greedy_texts, _log_probability_columns(preds), greedy_labels)
         return [(word, self._score(len(word), log_prob, preds.shape[1])) for word, log_prob in best]
 
     def decode_labels(self, labels: np.ndarray) -> List[Tuple[str, float]]:

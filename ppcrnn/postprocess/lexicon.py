@@ -23,25 +23,35 @@ FULL_SCAN_LIMIT = 64
 DISTANCES_PER_CALL = 1 << 24
 
 
-def read_lexicon(path: str) -> List[str]:
-    """Words of a UTF-8 lexicon file, one per line; blank lines are skipped. A line may be
-    `word<TAB>anything` (a frequency list such as the bundled `words_en_wordfreq.txt`, which a bare
-    name finds): the word is what comes before the first tab."""
+def read_lexicon(path: str) -> Tuple[List[str], List[Optional[float]]]:
+    """Words of a UTF-8 lexicon file, one per line (blank lines skipped), and their log10
+    frequencies: a line may be `word<TAB>number` (a frequency list such as the bundled
+    `words_en_wordfreq.txt`, which a bare name finds; its numbers are wordfreq's zipf values). The
+    frequency is None where a line has no number after the word."""
     path = bundled_path(path)
     if not os.path.isfile(path):
         raise ConfigError(f"PostProcess.lexicon_path: file not found: {path}")
-    words = []
+    words, frequencies = [], []
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, 1):
             try:
-                word = raw.decode("utf-8").partition("\t")[0].strip()
+                word, _, rest = raw.decode("utf-8").partition("\t")
             except UnicodeDecodeError as exc:
                 raise ConfigError(f"{path}:{number}: not valid UTF-8 ({exc})") from None
-            if word:
-                words.append(word)
+            if word.strip():
+                words.append(word.strip())
+                frequencies.append(_number_or_none(rest.split("\t")[0]))
     if not words:
         raise ConfigError(f"PostProcess.lexicon_path: the lexicon file has no words: {path}")
-    return words
+    return words, frequencies
+
+
+def _number_or_none(text: str) -> Optional[float]:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
 
 
 def _encode(words: List[str], charset: CharacterSet) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -66,15 +76,31 @@ class Lexicon:
     The candidates of a greedy text are the words within `max_edit_distance` (Levenshtein, by
     rapidfuzz) of it, the radius doubling until some word is found; with at most FULL_SCAN_LIMIT
     words, all of them. `best_words(greedy_texts, log_probs_of)` returns, per sample, the candidate
-    with the highest CTC log-probability as (word, log P(word)); ties go to the earlier word. With
-    an `oov_penalty` it returns the greedy text instead where that is more probable by more."""
+    with the highest CTC log-probability as (word, log P(word)); ties go to the earlier word.
+
+    A word prior, optional: with `frequency_weight` b > 0 candidates are ranked by
+    log P(word) + b * ln(10) * log10_frequency (a unigram prior, tempered by b; every word then needs
+    a frequency; a duplicate keeps its first). With `oov_penalty` (nats) a sample keeps its greedy
+    text when log P(greedy text) - oov_penalty beats the chosen word's log P: a text outside the
+    lexicon needs that much more evidence (the log prior odds of a lexicon word)."""
 
     def __init__(self, words: Sequence[str], charset: CharacterSet, max_edit_distance: int = 2,
-                 source: str = "PostProcess.lexicon"):
+                 source: str = "PostProcess.lexicon", oov_penalty: Optional[float] = None,
+                 log10_frequencies: Optional[Sequence[Optional[float]]] = None, frequency_weight: float = 0.0):
         self.max_edit_distance = max_edit_distance
         self.num_classes = charset.num_classes
+        self.oov_penalty = oov_penalty
         normalised = [charset.normalise(word) for word in words]
         unique = list(dict.fromkeys(normalised))
+        prior = np.zeros(len(unique))
+        if frequency_weight:
+            frequency_of = {}
+            for word, frequency in zip(normalised, log10_frequencies or [None] * len(normalised)):
+                if frequency is None:
+                    raise ConfigError(f"{source}: frequency_weight needs a log10 frequency after a tab on "
+                                      f"every line (word<TAB>zipf); {word!r} has none")
+                frequency_of.setdefault(word, frequency)
+            prior = frequency_weight * np.log(10) * np.array([frequency_of[word] for word in unique])
         lengths, flat_labels, missing = _encode(unique, charset)
         keep = missing == 0
         valid = dict(zip(unique, keep))
@@ -86,6 +112,7 @@ class Lexicon:
         if not keep.any():
             raise ConfigError(f"{source}: no word of the lexicon can be written with the dictionary")
         self.words: List[str] = [word for word, kept in zip(unique, keep) if kept]
+        self.log_priors = prior[keep]  # what ranks the words besides their probability; 0 without a prior
         # All labels end to end: word i is flat_labels[starts[i]:starts[i] + lengths[i]].
         self.flat_labels = flat_labels[np.repeat(keep, lengths)]
         self.lengths = lengths[keep]
@@ -117,15 +144,13 @@ class Lexicon:
         return self.candidate_lists([text])[0].tolist()
 
     def best_words(self, greedy_texts: Sequence[str], log_probs_of: Callable[[int, np.ndarray], np.ndarray],
-                   greedy_labels: Optional[Sequence[Sequence[int]]] = None,
-                   oov_penalty: Optional[float] = None) -> List[Tuple[str, float]]:
+                   greedy_labels: Optional[Sequence[Sequence[int]]] = None) -> List[Tuple[str, float]]:
         """`log_probs_of(sample, classes)` gives the [T, len(classes)] natural-log probabilities of
         sample `sample` (0 .. N-1) for the ascending class indices `classes` (blank 0 first). Only
         the classes of that sample's candidates are asked for: with 6625 classes and a few
         candidates, taking the logarithm of every class would cost more than the scoring.
-        With `oov_penalty` (nats) and the greedy texts' class indices `greedy_labels`, a sample keeps
-        its greedy text when log P(greedy text) - oov_penalty beats the best word's log P: a text
-        outside the lexicon needs that much more evidence (the log prior odds of a lexicon word)."""
+        `greedy_labels` (the greedy texts' class indices) are needed with an `oov_penalty`."""
+        oov_penalty = self.oov_penalty
         if not greedy_texts:
             return []
         candidates = self.candidate_lists(greedy_texts)
@@ -143,8 +168,9 @@ class Lexicon:
             chars = np.concatenate([chars, np.fromiter(itertools.chain.from_iterable(greedy_labels), np.int64)])
         scores = self._pair_log_likelihoods(samples, lengths, chars, log_probs_of, len(counts))
         results, begin = [], 0
+        ranks = scores[:len(words)] + self.log_priors[words]
         for sample, count in enumerate(counts):
-            best = begin + int(np.argmax(scores[begin:begin + count]))  # the first of equal maxima
+            best = begin + int(np.argmax(ranks[begin:begin + count]))  # the first of equal maxima
             result = (self.words[words[best]], float(scores[best]))
             if oov_penalty is not None and scores[len(words) + sample] - oov_penalty > scores[best]:
                 result = (greedy_texts[sample], float(scores[len(words) + sample]))
