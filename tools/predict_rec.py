@@ -1,6 +1,7 @@
 """Recognise word images with an exported model: `path<TAB>text<TAB>score` per image.
 
     python tools/predict_rec.py --model en_mv3_crnn word.png          # the shipped English model
+    python tools/predict_rec.py --model en_mv3_crnn --word_prior word.png   # ... with its word prior
     python tools/predict_rec.py --model_dir out/inference word.png crops/
     python tools/predict_rec.py --model_dir out/inference --labels bench/labels.txt --vis grid.png
 
@@ -21,7 +22,7 @@ from ppcrnn.data.label_file import read_pairs  # noqa: E402
 from ppcrnn.inference import Recognizer  # noqa: E402
 from ppcrnn.inference.preprocess import read_image  # noqa: E402
 from ppcrnn.inference.visualize import draw_grid  # noqa: E402
-from ppcrnn.model_zoo import pretrained_dir, pretrained_names  # noqa: E402
+from ppcrnn.model_zoo import pretrained_dir, pretrained_names, word_prior  # noqa: E402
 from ppcrnn.utils.cli import run_tool  # noqa: E402
 from ppcrnn.utils.logging import get_logger  # noqa: E402
 
@@ -48,6 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--cpu_threads", type=int, default=4)
     parser.add_argument("--enable_mkldnn", type=str2bool, default=True)
     parser.add_argument("--use_gpu", type=str2bool, default=None, help="default: a GPU if Paddle sees one")
+    parser.add_argument("--word_prior", action="store_true",
+                        help="with --model: decode with the model's word prior (its model card's row)")
     parser.add_argument("--decode", default="greedy", choices=("greedy", "beam", "lexicon"))
     parser.add_argument("--beam_width", type=int, default=10)
     parser.add_argument("--lexicon_path", help="one word per line, or word<TAB>... (for --decode lexicon; "
@@ -67,6 +70,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not args.inputs and not args.labels:
         parser.error("give image files/folders or --labels")
+    if args.word_prior and (not args.model or args.decode != "greedy"):
+        parser.error("--word_prior needs --model and sets the decoding itself (no --decode)")
     return args
 
 
@@ -99,11 +104,13 @@ def run(args: argparse.Namespace) -> None:
     labels = read_labels(args.labels) if args.labels else {}
     paths = expand_inputs(args.inputs) if args.inputs else list(labels)  # label-file order
     model_dir = args.model_dir or os.path.join(pretrained_dir(args.model), "inference")
+    decoding = word_prior(args.model) if args.word_prior else dict(
+        mode=args.decode, beam_width=args.beam_width, lexicon_path=args.lexicon_path,
+        max_edit_distance=args.max_edit_distance, oov_penalty=args.oov_penalty,
+        frequency_weight=args.frequency_weight)
     recognizer = Recognizer(model_dir, engine=args.engine, batch_size=args.batch_size,
                             cpu_threads=args.cpu_threads, enable_mkldnn=args.enable_mkldnn,
-                            use_gpu=args.use_gpu, mode=args.decode, beam_width=args.beam_width,
-                            lexicon_path=args.lexicon_path, max_edit_distance=args.max_edit_distance,
-                            oov_penalty=args.oov_penalty, frequency_weight=args.frequency_weight)
+                            use_gpu=args.use_gpu, **decoding)
     kept, crops = [], []
     for path in paths:
         try:
