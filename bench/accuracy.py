@@ -169,7 +169,8 @@ def protocol_text(text: str) -> str:
 
 
 def decoding_name(args: argparse.Namespace) -> str:
-    """How the table's model decoded, e.g. "lexicon words_en_wordfreq.txt, oov_penalty 5"."""
+    """How the table's model decoded, e.g. "lexicon words_en_wordfreq.txt, max_edit_distance 2,
+    oov_penalty 6, frequency_weight 0.5"."""
     if args.decode == "beam":
         return f"beam {args.beam_width}"
     name = f"lexicon {os.path.basename(args.lexicon_path or '')}, max_edit_distance {args.max_edit_distance}"

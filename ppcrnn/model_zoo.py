@@ -48,7 +48,8 @@ def pretrained_weights(name: str) -> str:
 def word_prior(name: str) -> Dict[str, Any]:
     """The Recognizer decoding options of `name`'s word prior (its model card's figures)."""
     if name not in WORD_PRIORS:
-        raise ValueError(f"pretrained model {name!r} has no word prior; models with one: {', '.join(sorted(WORD_PRIORS))}")
+        raise ValueError(f"pretrained model {name!r} has no word prior; models with one: "
+                         f"{', '.join(sorted(WORD_PRIORS))}")
     return dict(WORD_PRIORS[name])
 
 

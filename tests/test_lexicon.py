@@ -266,7 +266,8 @@ def test_oov_penalty_switches_exactly_at_the_log_probability_gap():
     charset = CharacterSet()
     probs = peaked_frames(["cqt"], charset, 10, np.random.default_rng(15), peak_range=(0.5, 0.6))
     log_probs = np.log(probs[0].astype(np.float64)).tolist()
-    gap = log_ctc_reference(log_probs, charset.encode("cqt")[0]) - log_ctc_reference(log_probs, charset.encode("cat")[0])
+    log_prob = {word: log_ctc_reference(log_probs, charset.encode(word)[0]) for word in ("cqt", "cat")}
+    gap = log_prob["cqt"] - log_prob["cat"]
     assert gap > 0
     read = {penalty: CTCLabelDecode(mode="lexicon", lexicon=["cat", "dog"], oov_penalty=penalty)(probs)[0][0]
             for penalty in (gap - 1e-6, gap + 1e-6)}
@@ -281,7 +282,8 @@ def test_frequency_makes_a_common_word_beat_a_slightly_more_probable_rare_one(tm
     probs[0, 2, index["a"]] += 0.3  # "a" second under "o": "cat" is less probable than "cot", not by much
     probs /= probs.sum(-1, keepdims=True)
     log_probs = np.log(probs[0].astype(np.float64)).tolist()
-    gap = log_ctc_reference(log_probs, charset.encode("cot")[0]) - log_ctc_reference(log_probs, charset.encode("cat")[0])
+    log_prob = {word: log_ctc_reference(log_probs, charset.encode(word)[0]) for word in ("cot", "cat")}
+    gap = log_prob["cot"] - log_prob["cat"]
     assert 0 < gap < 2 * math.log(10)
     lexicon_file = tmp_path / "words.txt"
     lexicon_file.write_text("cat\t5.0\ncot\t3.0\n", encoding="utf-8")  # cat 100x as frequent
