@@ -42,7 +42,7 @@ from typing import Dict, List
 
 from common import REPO, print_table
 
-from ppcrnn.utils.cli import run_tool
+from ppcrnn.utils.cli import add_decoding_arguments, decoding_options, run_tool
 
 SHARED = os.environ.get("PPCRNN_SHARED", os.path.join(os.path.dirname(REPO), "shared"))
 BENCHMARKS = os.path.join(SHARED, "data", "benchmarks")
@@ -105,10 +105,8 @@ def _export_predictor(args: argparse.Namespace):
                               for r in model.predict(paths, batch_size=args.batch_size)]
     from ppcrnn.inference import Recognizer
     recognizer = Recognizer(args.model_dir, engine=args.engine, batch_size=args.batch_size,
-                            cpu_threads=args.cpu_threads, enable_mkldnn=args.enable_mkldnn, mode=args.decode,
-                            beam_width=args.beam_width, lexicon_path=args.lexicon_path,
-                            max_edit_distance=args.max_edit_distance, oov_penalty=args.oov_penalty,
-                            frequency_weight=args.frequency_weight)
+                            cpu_threads=args.cpu_threads, enable_mkldnn=args.enable_mkldnn,
+                            **decoding_options(args))
     return recognizer
 
 
@@ -216,15 +214,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--cpu_threads", type=int, default=4)
     parser.add_argument("--enable_mkldnn", type=lambda text: text.lower() in ("1", "true", "yes", "on"),
                         default=True)
-    decoding = parser.add_argument_group("decoding (Recognizer only; PaddleOCR decodes greedily)")
-    decoding.add_argument("--decode", default="greedy", choices=("greedy", "beam", "lexicon"))
-    decoding.add_argument("--beam_width", type=int, default=10)
-    decoding.add_argument("--lexicon_path", help="for --decode lexicon, e.g. words_en_wordfreq.txt (bundled)")
-    decoding.add_argument("--max_edit_distance", type=int, default=2)
-    decoding.add_argument("--oov_penalty", type=float, help="keep the greedy text unless a word is this close "
-                                                            "in log-probability (nats; default: always a word)")
-    decoding.add_argument("--frequency_weight", type=float, default=0.0,
-                          help="rank words by log-probability + this x ln(10) x log10 frequency")
+    add_decoding_arguments(parser, "decoding (Recognizer only; PaddleOCR decodes greedily)")
     args = parser.parse_args(argv)
     if args.decode != "greedy" and not args.model_dir:
         parser.error("--decode needs --model_dir (the dygraph evaluation decodes with the config's PostProcess)")

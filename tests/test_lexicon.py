@@ -307,6 +307,10 @@ def test_frequency_lists_and_bundled_names_are_lexicons(tmp_path):
     listed = tmp_path / "freq.txt"
     listed.write_text("the\t7.73\nCat\t5.1\n\ndog\ncat\t9\n", encoding="utf-8")
     assert read_lexicon(str(listed)) == (["the", "Cat", "dog", "cat"], [7.73, 5.1, None, 9.0])
+    for bad_line in ("cat\tmany\n", "cat\tnan\n"):  # the reader the synthetic word lists use too
+        (tmp_path / "bad.txt").write_text("dog\t2\n" + bad_line, encoding="utf-8")
+        with pytest.raises(ConfigError, match=r"PostProcess.lexicon_path: .*bad\.txt:2: expected word<TAB>zipf"):
+            read_lexicon(str(tmp_path / "bad.txt"))
     assert CTCLabelDecode(mode="lexicon", lexicon_path=str(listed)).lexicon.words == ["the", "cat", "dog"]
     bundled = CTCLabelDecode(mode="lexicon", lexicon_path="words_en_wordfreq.txt").lexicon.words
     with open(os.path.join(RESOURCES, "words_en_wordfreq.txt"), encoding="utf-8") as handle:

@@ -23,7 +23,7 @@ from ppcrnn.inference import Recognizer  # noqa: E402
 from ppcrnn.inference.preprocess import read_image  # noqa: E402
 from ppcrnn.inference.visualize import draw_grid  # noqa: E402
 from ppcrnn.model_zoo import pretrained_dir, pretrained_names, word_prior  # noqa: E402
-from ppcrnn.utils.cli import run_tool  # noqa: E402
+from ppcrnn.utils.cli import add_decoding_arguments, decoding_options, run_tool  # noqa: E402
 from ppcrnn.utils.logging import get_logger  # noqa: E402
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -51,15 +51,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--use_gpu", type=str2bool, default=None, help="default: a GPU if Paddle sees one")
     parser.add_argument("--word_prior", action="store_true",
                         help="with --model: decode with the model's word prior (its model card's row)")
-    parser.add_argument("--decode", default="greedy", choices=("greedy", "beam", "lexicon"))
-    parser.add_argument("--beam_width", type=int, default=10)
-    parser.add_argument("--lexicon_path", help="one word per line, or word<TAB>... (for --decode lexicon; "
-                        "a bundled list by name: words_en_wordfreq.txt)")
-    parser.add_argument("--max_edit_distance", type=int, default=2)
-    parser.add_argument("--oov_penalty", type=float, help="with --decode lexicon: keep the greedy text unless a "
-                        "word is within this many nats of its log-probability (default: always a word)")
-    parser.add_argument("--frequency_weight", type=float, default=0.0, help="with --decode lexicon: rank words by "
-                        "log-probability + this x ln(10) x their log10 frequency (word<TAB>zipf lexicons)")
     parser.add_argument("--benchmark_protocol", action="store_true",
                         help="compare lower-cased [0-9a-z] only (the usual benchmark protocol)")
     parser.add_argument("--save_res_path", help="also write the results to this file")
@@ -67,6 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--vis_max", type=int, default=64, help="at most this many crops in --vis")
     parser.add_argument("--vis_columns", type=int, default=4)
     parser.add_argument("--vis_font", help="TTF font for --vis (default: Pillow's built-in font)")
+    add_decoding_arguments(parser)
     args = parser.parse_args(argv)
     if not args.inputs and not args.labels:
         parser.error("give image files/folders or --labels")
@@ -104,10 +96,7 @@ def run(args: argparse.Namespace) -> None:
     labels = read_labels(args.labels) if args.labels else {}
     paths = expand_inputs(args.inputs) if args.inputs else list(labels)  # label-file order
     model_dir = args.model_dir or os.path.join(pretrained_dir(args.model), "inference")
-    decoding = word_prior(args.model) if args.word_prior else dict(
-        mode=args.decode, beam_width=args.beam_width, lexicon_path=args.lexicon_path,
-        max_edit_distance=args.max_edit_distance, oov_penalty=args.oov_penalty,
-        frequency_weight=args.frequency_weight)
+    decoding = word_prior(args.model) if args.word_prior else decoding_options(args)
     recognizer = Recognizer(model_dir, engine=args.engine, batch_size=args.batch_size,
                             cpu_threads=args.cpu_threads, enable_mkldnn=args.enable_mkldnn,
                             use_gpu=args.use_gpu, **decoding)

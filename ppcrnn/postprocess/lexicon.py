@@ -4,7 +4,6 @@ probabilities by the vectorised forward pass of ctc_forward)."""
 from __future__ import annotations
 
 import itertools
-import os
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -14,7 +13,7 @@ from rapidfuzz.distance import Levenshtein
 from ..character import CharacterSet
 from ..errors import ConfigError
 from ..utils.logging import get_logger
-from ..utils.resources import bundled_path
+from ..utils.resources import read_word_list
 from .ctc_forward import batch_ctc_log_likelihoods
 
 # Up to this many words every word is a candidate, whatever its distance to the greedy text.
@@ -24,34 +23,12 @@ DISTANCES_PER_CALL = 1 << 24
 
 
 def read_lexicon(path: str) -> Tuple[List[str], List[Optional[float]]]:
-    """Words of a UTF-8 lexicon file, one per line (blank lines skipped), and their log10
-    frequencies: a line may be `word<TAB>number` (a frequency list such as the bundled
-    `words_en_wordfreq.txt`, which a bare name finds; its numbers are wordfreq's zipf values). The
-    frequency is None where a line has no number after the word."""
-    path = bundled_path(path)
-    if not os.path.isfile(path):
-        raise ConfigError(f"PostProcess.lexicon_path: file not found: {path}")
-    words, frequencies = [], []
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            try:
-                word, _, rest = raw.decode("utf-8").partition("\t")
-            except UnicodeDecodeError as exc:
-                raise ConfigError(f"{path}:{number}: not valid UTF-8 ({exc})") from None
-            if word.strip():
-                words.append(word.strip())
-                frequencies.append(_number_or_none(rest.split("\t")[0]))
+    """Words of a lexicon file and their log10 frequencies (None where a line has none):
+    `utils.resources.read_word_list`, which also finds the bundled lists by bare name."""
+    words, frequencies = read_word_list(path, "PostProcess.lexicon_path")
     if not words:
         raise ConfigError(f"PostProcess.lexicon_path: the lexicon file has no words: {path}")
     return words, frequencies
-
-
-def _number_or_none(text: str) -> Optional[float]:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if np.isfinite(value) else None
 
 
 def _encode(words: List[str], charset: CharacterSet) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -150,7 +127,6 @@ class Lexicon:
         the classes of that sample's candidates are asked for: with 6625 classes and a few
         candidates, taking the logarithm of every class would cost more than the scoring.
         `greedy_labels` (the greedy texts' class indices) are needed with an `oov_penalty`."""
-        oov_penalty = self.oov_penalty
         if not greedy_texts:
             return []
         candidates = self.candidate_lists(greedy_texts)
@@ -161,7 +137,7 @@ class Lexicon:
         lengths = self.lengths[words]
         pair_starts = np.cumsum(lengths) - lengths
         chars = self.flat_labels[np.repeat(self.starts[words] - pair_starts, lengths) + np.arange(lengths.sum())]
-        if oov_penalty is not None:
+        if self.oov_penalty is not None:
             # Each greedy text is one more pair, after all the words'.
             samples = np.concatenate([samples, np.arange(len(counts))])
             lengths = np.concatenate([lengths, [len(label) for label in greedy_labels]]).astype(np.int64)
@@ -172,7 +148,7 @@ class Lexicon:
         for sample, count in enumerate(counts):
             best = begin + int(np.argmax(ranks[begin:begin + count]))  # the first of equal maxima
             result = (self.words[words[best]], float(scores[best]))
-            if oov_penalty is not None and scores[len(words) + sample] - oov_penalty > scores[best]:
+            if self.oov_penalty is not None and scores[len(words) + sample] - self.oov_penalty > scores[best]:
                 result = (greedy_texts[sample], float(scores[len(words) + sample]))
             results.append(result)
             begin += count

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ....errors import ConfigError
-from ....utils.resources import RESOURCES, bundled_path
+from ....utils.resources import RESOURCES, bundled_path, read_word_list
 from ...label_rules import LabelRules
 
 DEFAULT_WORD_LISTS = ("words_common.txt", "words_web2_sample.txt")
@@ -35,17 +35,9 @@ def load_words(path: Optional[str] = None) -> Tuple[List[str], Optional[np.ndarr
     for file in paths:
         if not os.path.isfile(file):
             raise ConfigError(f"word_list: file not found: {file} (bundled lists: {', '.join(DEFAULT_WORD_LISTS)})")
-        with open(file, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                word, _, zipf = line.strip().partition("\t")
-                if not word:
-                    continue
-                try:
-                    zipfs.append(float(zipf) if zipf else None)
-                except ValueError:
-                    raise ConfigError(f"word_list: {file}:{number}: expected word<TAB>zipf frequency, "
-                                      f"got {line.strip()!r}") from None
-                words.append(word)
+        file_words, file_zipfs = read_word_list(file, "word_list")
+        words += file_words
+        zipfs += file_zipfs
     if not words:
         raise ConfigError(f"word_list: no words in {', '.join(paths)}")
     return words, None if None in zipfs else np.array(zipfs)
