@@ -145,7 +145,7 @@ class CTCLabelDecode:
         paths, _, keep = self._greedy_paths(preds)
         greedy_labels = [path[kept] for path, kept in zip(paths, keep)]
         greedy_texts = ["".join(self._characters[label]) for label in greedy_labels]
-        best = self.lexicon.best_words(greedy_texts, _log_probability_columns(preds), greedy_labels)
+        best = self.lexicon.best_words(greedy_texts, greedy_labels, _log_probability_columns(preds))
         return [(word, self._score(len(word), log_prob, preds.shape[1])) for word, log_prob in best]
 
     def decode_labels(self, labels: np.ndarray) -> List[Tuple[str, float]]:

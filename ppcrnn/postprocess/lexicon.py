@@ -52,8 +52,9 @@ class Lexicon:
     with characters outside the set can never be decoded, so they are dropped, counted and logged.
     The candidates of a greedy text are the words within `max_edit_distance` (Levenshtein, by
     rapidfuzz) of it, the radius doubling until some word is found; with at most FULL_SCAN_LIMIT
-    words, all of them. `best_words(greedy_texts, log_probs_of)` returns, per sample, the candidate
-    with the highest CTC log-probability as (word, log P(word)); ties go to the earlier word.
+    words, all of them. `best_words(greedy_texts, greedy_labels, log_probs_of)` returns, per
+    sample, the candidate with the highest CTC log-probability as (word, log P(word)); ties go to
+    the earlier word.
 
     A word prior, optional: with `frequency_weight` b > 0 candidates are ranked by
     log P(word) + b * ln(10) * log10_frequency (a unigram prior, tempered by b; every word then needs
@@ -120,13 +121,14 @@ class Lexicon:
     def candidates(self, text: str) -> List[int]:
         return self.candidate_lists([text])[0].tolist()
 
-    def best_words(self, greedy_texts: Sequence[str], log_probs_of: Callable[[int, np.ndarray], np.ndarray],
-                   greedy_labels: Optional[Sequence[Sequence[int]]] = None) -> List[Tuple[str, float]]:
+    def best_words(self, greedy_texts: Sequence[str], greedy_labels: Sequence[Sequence[int]],
+                   log_probs_of: Callable[[int, np.ndarray], np.ndarray]) -> List[Tuple[str, float]]:
         """`log_probs_of(sample, classes)` gives the [T, len(classes)] natural-log probabilities of
         sample `sample` (0 .. N-1) for the ascending class indices `classes` (blank 0 first). Only
         the classes of that sample's candidates are asked for: with 6625 classes and a few
         candidates, taking the logarithm of every class would cost more than the scoring.
-        `greedy_labels` (the greedy texts' class indices) are needed with an `oov_penalty`."""
+        `greedy_labels` are the greedy texts' class indices (scored against the words with an
+        `oov_penalty`)."""
         if not greedy_texts:
             return []
         candidates = self.candidate_lists(greedy_texts)
